@@ -1,0 +1,47 @@
+//! `dedup`: the idstitch command line.
+//!
+//! `dedup normalize --kind KIND` reads one value per line on standard input and
+//! prints, line for line, the canonical value or an empty line when the value is
+//! unusable as a person's identifier; `--explain` adds the reason as a second,
+//! tab-separated column.
+
+mod normalize;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Omnichannel customer identity resolution.
+#[derive(Debug, Parser)]
+#[command(name = "dedup", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Normalise one identifier per line from standard input.
+    Normalize(normalize::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Normalize(args) => normalize::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // A closed pipe (`dedup … | head`) is not a failure.
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("dedup: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! # idstitch
+//!
+//! Omnichannel customer identity resolution: clean and standardise the
+//! identifiers a retailer collects on every channel, find which records are
+//! the same person, and hand back one stable identity per person.
+//!
+//! The pipeline runs one way — records → normalise → block → compare/score →
+//! cluster → resolve — and each stage is its own module. This release holds
+//! the first stage, the normalisers.
+//!
+//! ## Normalisers
+//!
+//! Each identifier type is a newtype with a `parse` function that returns the
+//! canonical value or a typed [`Invalid`] reason; a parsed value may also carry
+//! a [`Flag`] (placeholder, role account, invalid number) saying it should not
+//! be taken as one person's identifier. [`usable`] combines both.
+//!
+//! | type | canonical form |
+//! |---|---|
+//! | [`Email`] | NFC, IDNA domain, provider rules (Gmail dots, Yandex aliases…) |
+//! | [`Phone`] | E.164 via libphonenumber (`rlibphonenumber`), extension apart |
+//! | [`LoyaltyId`] | digits, checked by EAN-13, EAN-8, Luhn or no scheme |
+//! | [`DeviceId`] | lower-case hyphenated UUID (IDFA/IDFV/GAID) or Android ID |
+//! | [`CustomerId`] | opaque ID scoped by its source system |
+//! | [`PersonName`] | NFKC lower-case tokens, transliteration and phonetic keys, nicknames |
+//! | [`BirthDate`] | ISO date from Russian, English and numeric formats |
+//!
+//! ```
+//! use idstitch::{usable, BirthDate, Email, Phone, PersonName, Region};
+//!
+//! let email = usable(Email::parse("Ivan.Petrov+promo@GoogleMail.com"))?;
+//! assert_eq!(email.as_str(), "ivanpetrov@gmail.com");
+//!
+//! let phone = usable(Phone::parse("8 (812) 123-45-67", Region::RU))?;
+//! assert_eq!(phone.to_string(), "+78121234567");
+//!
+//! let name = PersonName::parse("Щукина Юлия")?;
+//! assert_eq!(name.translit_key(), PersonName::parse("Shchukina Iuliia")?.translit_key());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Values never appear in errors or `Debug` output, so logs stay free of
+//! personal data.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod normalize;
+
+pub use error::{Error, ErrorKind, Result};
+pub use normalize::{
+    BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, DeviceKind, Email, Flag, IdKind,
+    Identifier, Invalid, LoyaltyId, NameToken, PersonName, Phone, PhoneType, Region, Rejection,
+    SurnameGender, Ymd, usable,
+};
+
+#[doc(hidden)]
+pub use normalize::phone_fast_path as __phone_fast_path;

@@ -1,0 +1,569 @@
+//! [`Phone`]: a phone number as its E.164 key, with validity, type and extension,
+//! parsed by `rlibphonenumber` (a port of Google's libphonenumber).
+
+use std::fmt;
+
+use rlibphonenumber::{PHONE_NUMBER_UTIL, ParseError, PhoneNumberFormat, PhoneNumberType};
+use serde::{Deserialize, Serialize};
+
+use super::text::{fold_digits, is_invisible_format};
+use super::{Flag, IdKind, Identifier, Invalid, Region, precheck};
+
+/// Raw input longer than this is refused before parsing. The longest real
+/// numbers with an extension and its label ("доб.", "ext.") fit in well under it.
+const MAX_RAW_BYTES: usize = 128;
+
+/// What kind of line a number is, from libphonenumber's metadata.
+///
+/// # Example
+/// ```
+/// use idstitch::{Phone, PhoneType, Region};
+///
+/// assert_eq!(Phone::parse("8 (916) 123-45-67", Region::RU)?.number_type(), PhoneType::Mobile);
+/// assert_eq!(Phone::parse("8 (812) 123-45-67", Region::RU)?.number_type(), PhoneType::FixedLine);
+/// assert_eq!(Phone::parse("8 800 555-35-35", Region::RU)?.number_type(), PhoneType::TollFree);
+/// # Ok::<(), idstitch::Invalid>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneType {
+    /// A landline.
+    FixedLine,
+    /// A mobile number.
+    Mobile,
+    /// Either; the region's numbering plan does not tell (US, CA…).
+    FixedLineOrMobile,
+    /// Free to the caller (8 800 in Russia).
+    TollFree,
+    /// Premium rate.
+    PremiumRate,
+    /// Cost shared between caller and callee.
+    SharedCost,
+    /// Voice over IP.
+    Voip,
+    /// A personal number routed to another line.
+    PersonalNumber,
+    /// A pager.
+    Pager,
+    /// A universal access number (a company's one number).
+    Uan,
+    /// A voicemail access number.
+    Voicemail,
+    /// Not recognised by the metadata (the number is then invalid).
+    Unknown,
+}
+
+impl PhoneType {
+    fn from_lib(t: PhoneNumberType) -> PhoneType {
+        match t {
+            PhoneNumberType::FixedLine => PhoneType::FixedLine,
+            PhoneNumberType::Mobile => PhoneType::Mobile,
+            PhoneNumberType::FixedLineOrMobile => PhoneType::FixedLineOrMobile,
+            PhoneNumberType::TollFree => PhoneType::TollFree,
+            PhoneNumberType::PremiumRate => PhoneType::PremiumRate,
+            PhoneNumberType::SharedCost => PhoneType::SharedCost,
+            PhoneNumberType::VoIP => PhoneType::Voip,
+            PhoneNumberType::PersonalNumber => PhoneType::PersonalNumber,
+            PhoneNumberType::Pager => PhoneType::Pager,
+            PhoneNumberType::UAN => PhoneType::Uan,
+            PhoneNumberType::VoiceMail => PhoneType::Voicemail,
+            PhoneNumberType::Unknown => PhoneType::Unknown,
+        }
+    }
+
+    /// Whether the line can belong to one person (mobile, landline, personal,
+    /// VoIP), as opposed to a company's toll-free, premium or shared number.
+    pub fn is_personal(self) -> bool {
+        matches!(
+            self,
+            PhoneType::FixedLine
+                | PhoneType::Mobile
+                | PhoneType::FixedLineOrMobile
+                | PhoneType::Voip
+                | PhoneType::PersonalNumber
+                | PhoneType::Pager
+        )
+    }
+}
+
+/// A parsed phone number. Its key is the E.164 form (`+79161234567`); an
+/// extension is kept beside the key, never in it.
+///
+/// Input may use any formatting libphonenumber accepts (`8 (916) 123-45-67`,
+/// `+7 916 1234567`, `9161234567` with region RU, `+1 650-253-0000 ext. 12`,
+/// `+7 (812) 123-45-67 доб. 123`), with Unicode digits (full-width `９１６`,
+/// Arabic-Indic…) folded to ASCII first. Numbers that parse but are not valid
+/// for their region, and placeholders (all one digit, `1234567…`), carry a
+/// [`Flag`].
+///
+/// The E.164 value is stored as an integer, so equality and hashing are cheap.
+///
+/// # Example
+/// ```
+/// use idstitch::{Flag, Identifier, Phone, PhoneType, Region};
+///
+/// let p = Phone::parse("8 (916) 123-45-67 доб. 89", Region::RU)?;
+/// assert_eq!(p.to_string(), "+79161234567");
+/// assert_eq!(p.extension(), Some("89"));
+/// assert!(p.is_valid());
+///
+/// let spb = Phone::parse("+7 812 123 45 67", Region::DE)?;
+/// assert_eq!(spb.e164(), 78121234567);
+/// assert_eq!(spb.country_code(), 7);
+///
+/// assert_eq!(Phone::parse("+7 999 999-99-99", Region::RU)?.flag(), Some(Flag::Placeholder));
+/// # Ok::<(), idstitch::Invalid>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Phone {
+    // Invariant: the E.164 digits without '+', at most 19 of them.
+    e164: u64,
+    country_code: u16,
+    number_type: PhoneType,
+    valid: bool,
+    flag: Option<Flag>,
+    extension: Option<Box<str>>,
+}
+
+impl Phone {
+    /// Parses a phone number, using `region` for numbers written without a
+    /// country code.
+    ///
+    /// # Errors
+    /// [`Invalid::Empty`], [`Invalid::TooLong`] (input over 128 bytes, or a
+    /// national number libphonenumber finds too long), [`Invalid::TooShort`],
+    /// [`Invalid::ForbiddenChar`] (control characters), [`Invalid::CountryCode`]
+    /// (a `+` followed by no calling code), [`Invalid::Syntax`] (no number in it).
+    pub fn parse(raw: &str, region: Region) -> Result<Phone, Invalid> {
+        let s = precheck(raw, MAX_RAW_BYTES)?;
+        if s.chars().any(|c| c.is_control()) {
+            return Err(Invalid::ForbiddenChar);
+        }
+        if let Some(phone) = fast_ru(s, region) {
+            return Ok(phone);
+        }
+        Self::parse_full(s, region)
+    }
+
+    /// Parses with libphonenumber only, without the Russian fast path.
+    ///
+    /// [`Phone::parse`] gives the same result for every input (a test checks
+    /// it); this entry point exists so that the agreement can be tested and
+    /// benchmarked.
+    ///
+    /// # Errors
+    /// As [`Phone::parse`].
+    pub fn parse_full(raw: &str, region: Region) -> Result<Phone, Invalid> {
+        let s = precheck(raw, MAX_RAW_BYTES)?;
+        if s.chars().any(|c| c.is_control()) {
+            return Err(Invalid::ForbiddenChar);
+        }
+        let folded = fold_digits(s);
+        let cleaned: std::borrow::Cow<'_, str> = if folded.chars().any(is_invisible_format) {
+            folded
+                .chars()
+                .filter(|c| !is_invisible_format(*c))
+                .collect::<String>()
+                .into()
+        } else {
+            folded
+        };
+        let number = PHONE_NUMBER_UTIL
+            .parse(cleaned.as_ref(), Some(region.inner()))
+            .map_err(|e| match e {
+                ParseError::InvalidCountryCode => Invalid::CountryCode,
+                ParseError::NotANumber(_) => Invalid::Syntax,
+                ParseError::TooShortAfterIdd | ParseError::TooShortNsn => Invalid::TooShort,
+                ParseError::TooLongNsn => Invalid::TooLong,
+            })?;
+        let e164_text = number.format_as(PhoneNumberFormat::E164);
+        let digits = e164_text.strip_prefix('+').unwrap_or(&e164_text);
+        if digits.is_empty() || digits.len() > 19 {
+            return Err(Invalid::TooLong);
+        }
+        let e164: u64 = digits.parse().map_err(|_| Invalid::Syntax)?;
+        let country_code = u16::try_from(number.country_code).map_err(|_| Invalid::CountryCode)?;
+        let valid = number.is_valid();
+        let number_type = PhoneType::from_lib(number.get_type());
+        let extension = number
+            .extension
+            .as_deref()
+            .filter(|x| !x.is_empty())
+            .map(Box::from);
+        Ok(Phone::assemble(
+            e164,
+            country_code,
+            number_type,
+            valid,
+            extension,
+        ))
+    }
+
+    fn assemble(
+        e164: u64,
+        country_code: u16,
+        number_type: PhoneType,
+        valid: bool,
+        extension: Option<Box<str>>,
+    ) -> Phone {
+        let nsn_digits = national_digits(e164, country_code);
+        let flag = if is_placeholder(nsn_digits.as_bytes()) {
+            Some(Flag::Placeholder)
+        } else if !valid {
+            Some(Flag::InvalidNumber)
+        } else {
+            None
+        };
+        Phone {
+            e164,
+            country_code,
+            number_type,
+            valid,
+            flag,
+            extension,
+        }
+    }
+
+    /// The E.164 number as an integer (`79161234567` for `+79161234567`).
+    pub fn e164(&self) -> u64 {
+        self.e164
+    }
+
+    /// The country calling code (`7`, `49`, `1`…).
+    pub fn country_code(&self) -> u16 {
+        self.country_code
+    }
+
+    /// The national significant number: the E.164 digits after the calling code.
+    pub fn national_number(&self) -> String {
+        national_digits(self.e164, self.country_code)
+    }
+
+    /// The last `n` digits of the number (`n` ≤ 19), e.g. the 7-digit
+    /// subscriber part used to compare numbers written with different area codes.
+    pub fn last_digits(&self, n: u32) -> u64 {
+        self.e164 % 10u64.pow(n.min(19))
+    }
+
+    /// Whether libphonenumber finds the number valid for its region.
+    pub fn is_valid(&self) -> bool {
+        self.valid
+    }
+
+    /// The line type.
+    pub fn number_type(&self) -> PhoneType {
+        self.number_type
+    }
+
+    /// The extension, if the input had one (`доб. 123`, `ext 12`, `#45`).
+    pub fn extension(&self) -> Option<&str> {
+        self.extension.as_deref()
+    }
+}
+
+impl Identifier for Phone {
+    const KIND: IdKind = IdKind::Phone;
+
+    fn flag(&self) -> Option<Flag> {
+        self.flag
+    }
+}
+
+impl fmt::Display for Phone {
+    /// The E.164 form, `+` and digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "+{}", self.e164)
+    }
+}
+
+impl fmt::Debug for Phone {
+    /// Debug output shows the country code and type, not the number.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Phone")
+            .field("country_code", &self.country_code)
+            .field("number_type", &self.number_type)
+            .field("valid", &self.valid)
+            .field("flag", &self.flag)
+            .finish_non_exhaustive()
+    }
+}
+
+fn national_digits(e164: u64, country_code: u16) -> String {
+    let all = e164.to_string();
+    let cc_len = country_code.to_string().len();
+    all.get(cc_len..).unwrap_or("").to_owned()
+}
+
+/// A national number typed to fill a field: one digit repeated
+/// (`9999999999`), a run of consecutive digits (`1234567890`, `9876543210`),
+/// or a subscriber part of seven zeros (`495 000-00-00`).
+fn is_placeholder(nsn: &[u8]) -> bool {
+    if nsn.is_empty() || nsn.iter().all(|&d| d == nsn[0]) {
+        return true;
+    }
+    let step = |a: u8, b: u8| (b + 10 - a) % 10;
+    let ascending = nsn.windows(2).all(|w| step(w[0], w[1]) == 1);
+    let descending = nsn.windows(2).all(|w| step(w[1], w[0]) == 1);
+    let zeros = nsn.len() >= 7 && nsn[nsn.len() - 7..].iter().all(|&d| d == b'0');
+    (nsn.len() >= 7 && (ascending || descending)) || zeros
+}
+
+/// Common Russian mobile formats without parsing by libphonenumber:
+/// `+7 9XX XXX-XX-XX` with any region, and `8 9XX…`, `7 9XX…`, `9XX…` with
+/// region RU, separated by spaces, hyphens, dots or parentheses only.
+///
+/// Every number this accepts is one that libphonenumber parses to the same
+/// E.164, valid, mobile (the test `fast_path_agrees_with_libphonenumber`
+/// checks it on every 9XX prefix). The 930 prefix has invalid sub-ranges, so
+/// it goes to the full parser.
+fn fast_ru(s: &str, region: Region) -> Option<Phone> {
+    let bytes = s.as_bytes();
+    let (plus, rest) = match bytes.split_first() {
+        Some((b'+', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let mut digits = [0u8; 11];
+    let mut n = 0;
+    let mut prev_digit = false;
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => {
+                if n == digits.len() {
+                    return None;
+                }
+                digits[n] = b - b'0';
+                n += 1;
+                prev_digit = true;
+            }
+            b' ' | b'-' | b'.' | b'(' | b')' => {
+                // A separator must follow a digit or a parenthesis; anything
+                // looser goes to the full parser.
+                if n == 0 && b != b'(' {
+                    return None;
+                }
+                if !prev_digit && b != b'(' && b != b')' && b != b' ' {
+                    return None;
+                }
+                prev_digit = false;
+            }
+            _ => return None,
+        }
+    }
+    let national: &[u8] = match (plus, n) {
+        (true, 11) if digits[0] == 7 => &digits[1..11],
+        (false, 11) if region == Region::RU && (digits[0] == 7 || digits[0] == 8) => &digits[1..11],
+        (false, 10) if region == Region::RU => &digits[..10],
+        _ => return None,
+    };
+    if national[0] != 9 || (national[1] == 3 && national[2] == 0) {
+        return None;
+    }
+    let e164 = national
+        .iter()
+        .fold(7u64, |acc, &d| acc * 10 + u64::from(d));
+    Some(Phone::assemble(e164, 7, PhoneType::Mobile, true, None))
+}
+
+/// Used by the agreement test and benchmarks to tell which path a value takes.
+#[doc(hidden)]
+pub fn takes_fast_path(raw: &str, region: Region) -> bool {
+    precheck(raw, MAX_RAW_BYTES)
+        .ok()
+        .is_some_and(|s| fast_ru(s, region).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, region: Region, expected: Result<(&str, bool, PhoneType), Invalid>) {
+        let got =
+            Phone::parse(input, region).map(|p| (p.to_string(), p.is_valid(), p.number_type()));
+        let want = expected.map(|(s, v, t)| (s.to_owned(), v, t));
+        assert_eq!(got, want, "input {input:?}");
+        // Both paths agree on every table case.
+        let full = Phone::parse_full(input, region)
+            .map(|p| (p.to_string(), p.is_valid(), p.number_type()));
+        assert_eq!(got, full, "paths disagree on {input:?}");
+    }
+
+    #[test]
+    fn russian_formats() {
+        use PhoneType::*;
+        let ru = Region::RU;
+        for input in [
+            "+7 916 123-45-67",
+            "+7(916)1234567",
+            "8 (916) 123-45-67",
+            "89161234567",
+            "79161234567",
+            "9161234567",
+            "8-916-123-45-67",
+            "8.916.123.45.67",
+            "(916) 123 45 67",
+            "８９１６１２３４５６７",
+            "+7\u{200E}9161234567",
+        ] {
+            check(input, ru, Ok(("+79161234567", true, Mobile)));
+        }
+        // St Petersburg: an area code starting with 8 must not be taken for a trunk prefix.
+        check(
+            "8 (812) 123-45-67",
+            ru,
+            Ok(("+78121234567", true, FixedLine)),
+        );
+        check(
+            "+7 812 123-45-67",
+            ru,
+            Ok(("+78121234567", true, FixedLine)),
+        );
+        check("(812) 123-45-67", ru, Ok(("+78121234567", true, FixedLine)));
+        check("8 800 555-35-35", ru, Ok(("+78005553535", true, TollFree)));
+        check(
+            "+7 495 123-45-67",
+            ru,
+            Ok(("+74951234567", true, FixedLine)),
+        );
+    }
+
+    #[test]
+    fn other_countries_and_regions() {
+        use PhoneType::*;
+        check(
+            "+1 650-253-0000",
+            Region::RU,
+            Ok(("+16502530000", true, FixedLineOrMobile)),
+        );
+        check(
+            "(650) 253-0000",
+            Region::US,
+            Ok(("+16502530000", true, FixedLineOrMobile)),
+        );
+        check(
+            "030 123456",
+            Region::DE,
+            Ok(("+4930123456", true, FixedLine)),
+        );
+        check(
+            "+49 30 123456",
+            Region::RU,
+            Ok(("+4930123456", true, FixedLine)),
+        );
+        check(
+            "8 701 123 4567",
+            Region::KZ,
+            Ok(("+77011234567", true, Mobile)),
+        );
+        check(
+            "+44 20 7183 8750",
+            Region::RU,
+            Ok(("+442071838750", true, FixedLine)),
+        );
+        check(
+            "810 44 20 7183 8750",
+            Region::RU,
+            Ok(("+442071838750", true, FixedLine)),
+        );
+    }
+
+    #[test]
+    fn extensions_are_kept_apart_from_the_key() {
+        for (input, ext) in [
+            ("+7 (812) 123-45-67 доб. 123", "123"),
+            ("+1 650 253 0000 ext. 12", "12"),
+            ("+7 812 1234567#45", "45"),
+        ] {
+            let p = Phone::parse(input, Region::RU).unwrap();
+            assert_eq!(p.extension(), Some(ext), "{input}");
+            assert!(
+                !p.to_string().contains(ext) || p.to_string().ends_with("67"),
+                "{input}"
+            );
+        }
+        let a = Phone::parse("+7 812 123-45-67 доб. 1", Region::RU).unwrap();
+        let b = Phone::parse("+7 812 123-45-67", Region::RU).unwrap();
+        assert_eq!(a.e164(), b.e164());
+    }
+
+    #[test]
+    fn rejections() {
+        let ru = Region::RU;
+        let cases = [
+            ("", Invalid::Empty),
+            ("abc", Invalid::Syntax),
+            ("+", Invalid::Syntax),
+            ("+999 123456789", Invalid::CountryCode),
+            ("1", Invalid::Syntax),
+            ("916\u{0}1234567", Invalid::ForbiddenChar),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                Phone::parse(input, ru).map(|p| p.to_string()),
+                Err(want),
+                "{input:?}"
+            );
+        }
+        assert_eq!(
+            Phone::parse(&"1".repeat(200), ru).map(|p| p.e164()),
+            Err(Invalid::TooLong)
+        );
+    }
+
+    #[test]
+    fn placeholders_and_invalid_numbers_are_flagged() {
+        let ru = Region::RU;
+        for input in [
+            "+7 999 999-99-99",
+            "89999999999",
+            "+7 123 456 78 90",
+            "8 (916) 000-00-00",
+            "+7 111 111 11 11",
+            "+7 987 654 32 10",
+        ] {
+            assert_eq!(
+                Phone::parse(input, ru).unwrap().flag(),
+                Some(Flag::Placeholder),
+                "{input}"
+            );
+        }
+        for input in ["+7 123 456 78 91", "12"] {
+            let p = Phone::parse(input, ru).unwrap();
+            assert!(!p.is_valid(), "{input}");
+            assert_eq!(p.flag(), Some(Flag::InvalidNumber), "{input}");
+        }
+        assert_eq!(Phone::parse("+7 916 123 45 67", ru).unwrap().flag(), None);
+    }
+
+    #[test]
+    fn last_digits_and_national_number() {
+        let p = Phone::parse("+7 916 123-45-67", Region::RU).unwrap();
+        assert_eq!(p.last_digits(7), 1_234_567);
+        assert_eq!(p.national_number(), "9161234567");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_libphonenumber_on_every_prefix() {
+        let ru = Region::RU;
+        let mut n_fast = 0;
+        for prefix in 900..1000u32 {
+            for sub in [0u32, 1, 1_234_567, 5_550_000, 9_999_999, 3_141_592] {
+                for fmt in [
+                    "+7 {p} {s}",
+                    "8{p}{s}",
+                    "7 ({p}) {s}",
+                    "{p}{s}",
+                    "+7({p}){s}",
+                ] {
+                    let input = fmt
+                        .replace("{p}", &prefix.to_string())
+                        .replace("{s}", &format!("{sub:07}"));
+                    let fast = Phone::parse(&input, ru);
+                    let full = Phone::parse_full(&input, ru);
+                    assert_eq!(fast, full, "{input}");
+                    n_fast += usize::from(takes_fast_path(&input, ru));
+                }
+            }
+        }
+        assert!(n_fast > 2500, "{n_fast}");
+    }
+}
