@@ -2,6 +2,9 @@
 //! (Python `phonenumbers` 9.0.42, `tests/data/gen_phone_vectors.py`) must give
 //! the same E.164 and validity here, through both the fast path and the full parser.
 
+// Tests and benchmarks may panic on a broken invariant: that is their report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idstitch::{Invalid, Phone, Region};
 
 #[test]
@@ -39,5 +42,10 @@ fn agrees_with_libphonenumber_on_every_vector() {
     }
     assert!(n_vectors >= 1000, "{n_vectors}");
     assert!(regions.len() >= 50, "{}", regions.len());
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches[..mismatches.len().min(30)].join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches[..mismatches.len().min(30)].join("\n")
+    );
 }

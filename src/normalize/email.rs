@@ -1,11 +1,14 @@
 //! [`Email`]: a canonical e-mail address (NFC, IDNA domain, provider rules).
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
 use super::email_providers::{
-    self, Dots, PLACEHOLDER_DOMAINS, PLACEHOLDER_LOCALS, PLACEHOLDER_TLDS, ROLE_LOCALS,
+    self, Dots, is_placeholder_domain, is_placeholder_local, is_placeholder_tld, is_role_local,
 };
 use super::text::is_forbidden;
 use super::{Flag, IdKind, Identifier, Invalid, precheck};
@@ -72,12 +75,15 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Email, Invalid> {
         let s = precheck(raw, MAX_RAW_BYTES)?;
         let s = strip_wrappers(s);
-        if s.chars().any(is_forbidden) {
-            return Err(Invalid::ForbiddenChar);
-        }
         if s.is_ascii() {
+            if s.bytes().any(|b| b.is_ascii_control()) {
+                return Err(Invalid::ForbiddenChar);
+            }
             Self::parse_nfc(s)
         } else {
+            if s.chars().any(is_forbidden) {
+                return Err(Invalid::ForbiddenChar);
+            }
             let nfc: String = s.nfc().collect();
             Self::parse_nfc(&nfc)
         }
@@ -96,22 +102,25 @@ impl Email {
         if local.len() + 1 + domain.len() > MAX_ADDRESS_BYTES {
             return Err(Invalid::TooLong);
         }
-        let local = fold_case(local);
-        let (local, domain) = apply_provider(&local, &domain);
+        let mut addr = String::with_capacity(local.len() + 1 + domain.len());
+        fold_case_into(local, &mut addr);
+        let folded_len = addr.len();
+        let domain = apply_provider(&mut addr, &domain);
         // The mailbox left after removing a tag must itself be a valid local
         // part (`a.+x@me.com` would leave `a.`), so canonical forms re-parse.
-        if local.is_empty() {
+        if addr.is_empty() {
             return Err(Invalid::Syntax);
         }
-        check_local(&local)?;
-        let flag = flag_for(&local, &domain);
-        let mut addr = String::with_capacity(local.len() + 1 + domain.len());
-        addr.push_str(&local);
+        if addr.len() != folded_len || !addr.is_ascii() {
+            check_local(&addr)?;
+        }
+        let local_len = addr.len();
+        let flag = flag_for(&addr, domain);
         addr.push('@');
-        addr.push_str(&domain);
+        addr.push_str(domain);
         // Invariant: local.len() <= 64 after folding can grow (e.g. 'İ' → "i̇"),
         // but MAX_RAW_BYTES bounds it far below u16::MAX.
-        let at = u16::try_from(local.len()).map_err(|_| Invalid::TooLong)?;
+        let at = u16::try_from(local_len).map_err(|_| Invalid::TooLong)?;
         Ok(Email {
             addr: addr.into_boxed_str(),
             at,
@@ -181,44 +190,121 @@ fn check_local(local: &str) -> Result<(), Invalid> {
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(Invalid::Syntax);
     }
-    let ok = local.chars().all(|c| {
-        if c.is_ascii() {
-            c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
-        } else {
-            c.is_alphanumeric() || is_combining_mark(c)
-        }
-    });
+    let ok = if local.is_ascii() {
+        local.bytes().all(is_atext)
+    } else {
+        local.chars().all(|c| match u8::try_from(c) {
+            Ok(b) if b.is_ascii() => is_atext(b),
+            _ => c.is_alphanumeric() || is_combining_mark(c),
+        })
+    };
     if ok { Ok(()) } else { Err(Invalid::Syntax) }
+}
+
+/// RFC 5322 `atext` plus the dot, as a table over bytes (non-ASCII: false).
+const ATEXT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'/'
+                    | b'='
+                    | b'?'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'{'
+                    | b'|'
+                    | b'}'
+                    | b'~'
+                    | b'.'
+            );
+        b += 1;
+    }
+    t
+};
+
+#[inline]
+fn is_atext(b: u8) -> bool {
+    ATEXT[usize::from(b)]
 }
 
 fn is_combining_mark(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
-/// Lower-cases a local part: ASCII fast path, full Unicode lower-casing otherwise.
-fn fold_case(local: &str) -> String {
+/// Appends a lower-cased local part: ASCII fast path, full Unicode lower-casing otherwise.
+fn fold_case_into(local: &str, out: &mut String) {
     if local.is_ascii() {
-        local.to_ascii_lowercase()
+        let start = out.len();
+        out.push_str(local);
+        out[start..].make_ascii_lowercase();
     } else {
-        local.chars().flat_map(char::to_lowercase).nfc().collect()
+        out.extend(local.chars().flat_map(char::to_lowercase).nfc());
     }
 }
 
 /// Converts a domain to lower-case ASCII (punycode for internationalised
 /// labels) and checks host-name syntax and lengths.
-fn ascii_domain(domain: &str) -> Result<String, Invalid> {
+fn ascii_domain(domain: &str) -> Result<Cow<'_, str>, Invalid> {
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     let plain_ascii = domain.is_ascii()
         && domain
             .split('.')
             .all(|l| !(l.len() >= 4 && l[..4].eq_ignore_ascii_case("xn--")));
     let ascii = if plain_ascii {
-        domain.to_ascii_lowercase()
+        if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(domain.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(domain)
+        }
     } else {
-        idna::domain_to_ascii_strict(domain).map_err(|_| Invalid::Domain)?
+        Cow::Owned(idna_cached(domain)?)
     };
     check_host(&ascii)?;
     Ok(ascii)
+}
+
+/// Domain as written → its ASCII form or the reason it has none.
+type IdnaCache = HashMap<Box<str>, Result<Box<str>, Invalid>>;
+
+/// Entries kept per thread before the IDNA cache is cleared.
+const IDNA_CACHE_CAP: usize = 4096;
+
+thread_local! {
+    /// Internationalised domains repeat across millions of addresses (почта.рф,
+    /// яндекс.рф), and UTS 46 processing costs microseconds: remember results.
+    static IDNA_CACHE: RefCell<IdnaCache> =
+        RefCell::new(HashMap::new());
+}
+
+fn idna_cached(domain: &str) -> Result<String, Invalid> {
+    IDNA_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(hit) = cache.get(domain) {
+            return hit.as_ref().map(|d| d.to_string()).map_err(|e| *e);
+        }
+        let result = idna::domain_to_ascii_strict(domain).map_err(|_| Invalid::Domain);
+        if cache.len() >= IDNA_CACHE_CAP {
+            cache.clear();
+        }
+        cache.insert(
+            domain.into(),
+            result.as_ref().map(|d| d.as_str().into()).map_err(|e| *e),
+        );
+        result
+    })
 }
 
 /// Letter-digit-hyphen labels, at least two, a non-numeric top-level label.
@@ -250,22 +336,27 @@ fn check_host(host: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Applies the provider's aliasing and local-part rules.
-fn apply_provider(local: &str, domain: &str) -> (String, String) {
+/// Applies the provider's local-part rule to `local` in place and returns the
+/// canonical domain.
+fn apply_provider<'a>(local: &mut String, domain: &'a str) -> &'a str {
     let Some(p) = email_providers::provider(domain) else {
-        return (local.to_owned(), domain.to_owned());
+        return domain;
     };
-    let local = if p.plus_tags {
-        local.split_once('+').map_or(local, |(base, _)| base)
-    } else {
-        local
-    };
-    let local = match p.dots {
-        Dots::Keep => local.to_owned(),
-        Dots::Remove => local.replace('.', ""),
-        Dots::AsHyphen => local.replace('.', "-"),
-    };
-    (local, p.canonical_domain.to_owned())
+    if p.plus_tags
+        && let Some(i) = local.find('+')
+    {
+        local.truncate(i);
+    }
+    match p.dots {
+        Dots::Keep => {}
+        Dots::Remove => local.retain(|c| c != '.'),
+        Dots::AsHyphen => {
+            if local.contains('.') {
+                *local = local.replace('.', "-");
+            }
+        }
+    }
+    p.canonical_domain
 }
 
 fn flag_for(local: &str, domain: &str) -> Option<Flag> {
@@ -276,15 +367,15 @@ fn flag_for(local: &str, domain: &str) -> Option<Flag> {
         chars.next().is_some_and(|first| chars.all(|c| c == first))
     };
     let digits_only = base.bytes().all(|b| b.is_ascii_digit());
-    if PLACEHOLDER_DOMAINS.contains(&domain)
-        || PLACEHOLDER_TLDS.contains(&tld)
-        || PLACEHOLDER_LOCALS.contains(&base)
+    if is_placeholder_domain(domain)
+        || is_placeholder_tld(tld)
+        || is_placeholder_local(base)
         || (same_char && base.chars().count() >= 2)
         || (digits_only && is_digit_run(base))
     {
         return Some(Flag::Placeholder);
     }
-    if ROLE_LOCALS.contains(&base) {
+    if is_role_local(base) {
         return Some(Flag::RoleAccount);
     }
     None

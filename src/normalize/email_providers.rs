@@ -84,115 +84,133 @@ pub(crate) const PROVIDERS: &[Provider] = &[
 
 /// The rule for a lower-case ASCII domain, if the provider is known.
 pub(crate) fn provider(domain: &str) -> Option<&'static Provider> {
+    // Most domains are not providers: a cheap first-byte test skips the scan.
+    if !matches!(
+        domain.as_bytes().first(),
+        Some(b'g' | b'y' | b'i' | b'm' | b'p' | b'o' | b'h' | b'l')
+    ) {
+        return None;
+    }
     PROVIDERS.iter().find(|p| p.domains.contains(&domain))
 }
 
-/// Domains used as placeholders (RFC 2606 reserved names and the domains
+/// Whether a domain is used as a placeholder (RFC 2606 reserved names and the domains
 /// people type to get past a mandatory field).
-pub(crate) const PLACEHOLDER_DOMAINS: &[&str] = &[
-    "example.com",
-    "example.net",
-    "example.org",
-    "example.ru",
-    "test.com",
-    "test.ru",
-    "test.test",
-    "no.ru",
-    "no.com",
-    "none.ru",
-    "noemail.ru",
-    "noemail.com",
-    "nomail.ru",
-    "nomail.com",
-    "noname.ru",
-    "mail.test",
-    "email.test",
-    "domain.com",
-    "domain.ru",
-    "site.ru",
-    "localhost.localdomain",
-];
+pub(crate) fn is_placeholder_domain(s: &str) -> bool {
+    matches!(
+        s,
+        "example.com"
+            | "example.net"
+            | "example.org"
+            | "example.ru"
+            | "test.com"
+            | "test.ru"
+            | "test.test"
+            | "no.ru"
+            | "no.com"
+            | "none.ru"
+            | "noemail.ru"
+            | "noemail.com"
+            | "nomail.ru"
+            | "nomail.com"
+            | "noname.ru"
+            | "mail.test"
+            | "email.test"
+            | "domain.com"
+            | "domain.ru"
+            | "site.ru"
+            | "localhost.localdomain"
+    )
+}
 
-/// Top-level domains reserved for tests and documentation (RFC 2606, RFC 6761).
-pub(crate) const PLACEHOLDER_TLDS: &[&str] = &["test", "example", "invalid", "localhost", "local"];
+/// Whether a top-level domain is reserved for tests and documentation (RFC 2606, RFC 6761).
+pub(crate) fn is_placeholder_tld(s: &str) -> bool {
+    matches!(s, "test" | "example" | "invalid" | "localhost" | "local")
+}
 
-/// Local parts that mean "no address" whatever the domain.
-pub(crate) const PLACEHOLDER_LOCALS: &[&str] = &[
-    "test",
-    "tests",
-    "testtest",
-    "test1",
-    "test123",
-    "tester",
-    "noemail",
-    "no-email",
-    "no_email",
-    "nomail",
-    "no-mail",
-    "no_mail",
-    "none",
-    "no",
-    "nope",
-    "null",
-    "nil",
-    "na",
-    "n-a",
-    "unknown",
-    "empty",
-    "asdf",
-    "qwerty",
-    "xxx",
-    "email",
-    "mail",
-    "net",
-    "net-pochty",
-    "netpochty",
-    "nopochta",
-];
+/// Whether a local part means "no address" whatever the domain.
+pub(crate) fn is_placeholder_local(s: &str) -> bool {
+    matches!(
+        s,
+        "test"
+            | "tests"
+            | "testtest"
+            | "test1"
+            | "test123"
+            | "tester"
+            | "noemail"
+            | "no-email"
+            | "no_email"
+            | "nomail"
+            | "no-mail"
+            | "no_mail"
+            | "none"
+            | "no"
+            | "nope"
+            | "null"
+            | "nil"
+            | "na"
+            | "n-a"
+            | "unknown"
+            | "empty"
+            | "asdf"
+            | "qwerty"
+            | "xxx"
+            | "email"
+            | "mail"
+            | "net"
+            | "net-pochty"
+            | "netpochty"
+            | "nopochta"
+    )
+}
 
-/// Local parts of shared mailboxes that do not belong to one person.
-pub(crate) const ROLE_LOCALS: &[&str] = &[
-    "info",
-    "noreply",
-    "no-reply",
-    "no_reply",
-    "donotreply",
-    "do-not-reply",
-    "admin",
-    "administrator",
-    "support",
-    "help",
-    "helpdesk",
-    "sales",
-    "contact",
-    "contacts",
-    "office",
-    "hello",
-    "billing",
-    "accounting",
-    "buh",
-    "postmaster",
-    "hostmaster",
-    "webmaster",
-    "abuse",
-    "mailer-daemon",
-    "marketing",
-    "press",
-    "pr",
-    "hr",
-    "jobs",
-    "careers",
-    "team",
-    "service",
-    "feedback",
-    "orders",
-    "order",
-    "zakaz",
-    "shop",
-    "market",
-    "reception",
-    "secretary",
-    "security",
-    "newsletter",
-    "news",
-];
+/// Whether a local part names a shared mailbox that do not belong to one person.
+pub(crate) fn is_role_local(s: &str) -> bool {
+    matches!(
+        s,
+        "info"
+            | "noreply"
+            | "no-reply"
+            | "no_reply"
+            | "donotreply"
+            | "do-not-reply"
+            | "admin"
+            | "administrator"
+            | "support"
+            | "help"
+            | "helpdesk"
+            | "sales"
+            | "contact"
+            | "contacts"
+            | "office"
+            | "hello"
+            | "billing"
+            | "accounting"
+            | "buh"
+            | "postmaster"
+            | "hostmaster"
+            | "webmaster"
+            | "abuse"
+            | "mailer-daemon"
+            | "marketing"
+            | "press"
+            | "pr"
+            | "hr"
+            | "jobs"
+            | "careers"
+            | "team"
+            | "service"
+            | "feedback"
+            | "orders"
+            | "order"
+            | "zakaz"
+            | "shop"
+            | "market"
+            | "reception"
+            | "secretary"
+            | "security"
+            | "newsletter"
+            | "news"
+    )
+}

@@ -225,20 +225,34 @@ impl PersonName {
             }
             Ok(())
         };
-        for c in s.nfkc() {
+        let mut feed = |c: char| -> Result<(), Invalid> {
+            if let Some(l) = simple_letter_lower(c) {
+                current.push(if l == 'ё' { 'е' } else { l });
+                return Ok(());
+            }
             if c.is_numeric() {
                 return Err(Invalid::Syntax);
             }
             if is_invisible_format(c) || is_apostrophe(c) {
-                continue;
+                return Ok(());
             }
             if c.is_alphabetic() || (is_combining_mark(c) && !current.is_empty()) {
                 for l in c.to_lowercase() {
                     current.push(if l == 'ё' { 'е' } else { l });
                 }
+                Ok(())
             } else {
-                flush(&mut current, &mut tokens)?;
+                flush(&mut current, &mut tokens)
             }
+        };
+        // ASCII and the basic Cyrillic block are already in NFKC: skip the
+        // normaliser for them (almost every name in practice).
+        if s.chars()
+            .all(|c| c.is_ascii() || ('\u{0400}'..='\u{045F}').contains(&c))
+        {
+            s.chars().try_for_each(&mut feed)?;
+        } else {
+            s.nfkc().try_for_each(&mut feed)?;
         }
         flush(&mut current, &mut tokens)?;
         if tokens.is_empty() {
@@ -282,6 +296,20 @@ fn join<'a>(parts: impl Iterator<Item = &'a str>) -> String {
         out.push_str(p);
     }
     out
+}
+
+/// The lower-case form of an ASCII or basic-Cyrillic letter, without Unicode
+/// table look-ups (the common case in names); `None` for anything else.
+#[inline]
+fn simple_letter_lower(c: char) -> Option<char> {
+    match c {
+        'a'..='z' | '\u{0430}'..='\u{045F}' => Some(c),
+        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        // А–Я → а–я and Ѐ–Џ → ѐ–џ: fixed offsets in the Cyrillic block.
+        '\u{0410}'..='\u{042F}' => char::from_u32(c as u32 + 0x20),
+        '\u{0400}'..='\u{040F}' => char::from_u32(c as u32 + 0x50),
+        _ => None,
+    }
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -405,6 +433,19 @@ mod tests {
         for (a, b) in [("Саша", "Мария"), ("Лена", "Ирина"), ("Bill", "Robert")] {
             assert!(!t(a).is_nickname_of(&t(b)), "{a} {b}");
         }
+    }
+
+    #[test]
+    fn simple_lowering_agrees_with_unicode() {
+        for cp in 0..=0x045Fu32 {
+            let c = char::from_u32(cp).unwrap();
+            if let Some(l) = simple_letter_lower(c) {
+                assert!(c.is_alphabetic(), "{c:?}");
+                assert_eq!(c.to_lowercase().collect::<String>(), l.to_string(), "{c:?}");
+            }
+        }
+        assert_eq!(simple_letter_lower('Ё'), Some('ё'));
+        assert_eq!(simple_letter_lower('1'), None);
     }
 
     #[test]

@@ -149,10 +149,14 @@ pub(crate) fn reduce(latin: &str, out: &mut String) {
 
 /// The transliteration key of one canonical (lower-case) token.
 pub(crate) fn key(token: &str) -> String {
-    let mut latin = String::with_capacity(token.len() + 4);
-    romanize(token, &mut latin);
-    let mut out = String::with_capacity(latin.len());
-    reduce(&latin, &mut out);
+    let mut out = String::with_capacity(token.len() + 4);
+    if token.is_ascii() {
+        reduce(token, &mut out);
+    } else {
+        let mut latin = String::with_capacity(token.len() + 4);
+        romanize(token, &mut latin);
+        reduce(&latin, &mut out);
+    }
     out
 }
 
