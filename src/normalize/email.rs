@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use super::email_providers::{
     self, Dots, is_placeholder_domain, is_placeholder_local, is_placeholder_tld, is_role_local,
@@ -238,10 +239,6 @@ const ATEXT: [bool; 256] = {
 #[inline]
 fn is_atext(b: u8) -> bool {
     ATEXT[usize::from(b)]
-}
-
-fn is_combining_mark(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
 /// Appends a lower-cased local part: ASCII fast path, full Unicode lower-casing otherwise.

@@ -221,6 +221,10 @@ pub enum Flag {
     /// A phone number that parses but is not a valid number for its region.
     #[error("not a valid phone number")]
     InvalidNumber,
+    /// A valid phone number of a kind no one person owns: toll-free (8 800),
+    /// premium-rate, shared-cost, a company's universal access number, voicemail.
+    #[error("not a personal line")]
+    NonPersonalLine,
 }
 
 impl Flag {
@@ -230,6 +234,7 @@ impl Flag {
             Flag::Placeholder => "placeholder",
             Flag::RoleAccount => "role_account",
             Flag::InvalidNumber => "invalid_number",
+            Flag::NonPersonalLine => "non_personal_line",
         }
     }
 }
@@ -352,7 +357,15 @@ mod tests {
         ]
         .into_iter()
         .map(Invalid::code)
-        .chain([Flag::Placeholder, Flag::RoleAccount, Flag::InvalidNumber].map(Flag::code))
+        .chain(
+            [
+                Flag::Placeholder,
+                Flag::RoleAccount,
+                Flag::InvalidNumber,
+                Flag::NonPersonalLine,
+            ]
+            .map(Flag::code),
+        )
         .collect();
         let n = codes.len();
         codes.sort_unstable();

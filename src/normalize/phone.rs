@@ -93,8 +93,8 @@ impl PhoneType {
 /// `+7 916 1234567`, `9161234567` with region RU, `+1 650-253-0000 ext. 12`,
 /// `+7 (812) 123-45-67 доб. 123`), with Unicode digits (full-width `９１６`,
 /// Arabic-Indic…) folded to ASCII first. Numbers that parse but are not valid
-/// for their region, and placeholders (all one digit, `1234567…`), carry a
-/// [`Flag`].
+/// for their region, placeholders (all one digit, `1234567…`) and lines no
+/// one person owns (toll-free, premium-rate…) carry a [`Flag`].
 ///
 /// The E.164 value is stored as an integer, so equality and hashing are cheap.
 ///
@@ -211,6 +211,8 @@ impl Phone {
             Some(Flag::Placeholder)
         } else if !valid {
             Some(Flag::InvalidNumber)
+        } else if !number_type.is_personal() {
+            Some(Flag::NonPersonalLine)
         } else {
             None
         };
@@ -532,6 +534,10 @@ mod tests {
             assert_eq!(p.flag(), Some(Flag::InvalidNumber), "{input}");
         }
         assert_eq!(Phone::parse("+7 916 123 45 67", ru).unwrap().flag(), None);
+        assert_eq!(Phone::parse("+7 812 123 45 67", ru).unwrap().flag(), None);
+        let hotline = Phone::parse("8 800 555-35-35", ru).unwrap();
+        assert!(hotline.is_valid());
+        assert_eq!(hotline.flag(), Some(Flag::NonPersonalLine));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 pub use phonetic::SurnameGender;
 
@@ -236,7 +237,15 @@ impl PersonName {
             if is_invisible_format(c) || is_apostrophe(c) {
                 return Ok(());
             }
-            if c.is_alphabetic() || (is_combining_mark(c) && !current.is_empty()) {
+            // A mark belongs to the letter before it; a mark with no letter
+            // before it in the token is dropped, so tokens start with a letter.
+            if is_combining_mark(c) {
+                if !current.is_empty() {
+                    current.extend(c.to_lowercase());
+                }
+                return Ok(());
+            }
+            if c.is_alphabetic() {
                 for l in c.to_lowercase() {
                     current.push(if l == 'ё' { 'е' } else { l });
                 }
@@ -247,9 +256,7 @@ impl PersonName {
         };
         // ASCII and the basic Cyrillic block are already in NFKC: skip the
         // normaliser for them (almost every name in practice).
-        if s.chars()
-            .all(|c| c.is_ascii() || ('\u{0400}'..='\u{045F}').contains(&c))
-        {
+        if s.chars().all(is_simple_char) {
             s.chars().try_for_each(&mut feed)?;
         } else {
             s.nfkc().try_for_each(&mut feed)?;
@@ -258,9 +265,12 @@ impl PersonName {
         if tokens.is_empty() {
             return Err(Invalid::Empty);
         }
-        // NFKC may leave "е" + combining diaeresis only for odd input; recompose.
+        // Lower-casing and dropping apostrophes can leave combining marks out
+        // of canonical order or uncomposed (`е` + U+0308): put every token
+        // outside the simple scripts back into NFC, so canonical output
+        // re-parses to itself.
         for t in &mut tokens {
-            if t.text.chars().any(is_combining_mark) {
+            if !t.text.chars().all(is_simple_char) {
                 let text: String = t
                     .text
                     .nfc()
@@ -268,6 +278,12 @@ impl PersonName {
                     .collect();
                 *t = NameToken::from_canonical(text);
             }
+        }
+        // NFKC and lower-casing can expand text (one ligature becomes many
+        // letters): the canonical form must fit the same cap as raw input.
+        let canonical_len: usize = tokens.iter().map(|t| t.text.len() + 1).sum();
+        if canonical_len > MAX_RAW_BYTES + 1 {
+            return Err(Invalid::TooLong);
         }
         let flag = tokens
             .iter()
@@ -298,6 +314,11 @@ fn join<'a>(parts: impl Iterator<Item = &'a str>) -> String {
     out
 }
 
+/// ASCII or the basic Cyrillic block: characters already in NFKC and NFC.
+fn is_simple_char(c: char) -> bool {
+    c.is_ascii() || ('\u{0400}'..='\u{045F}').contains(&c)
+}
+
 /// The lower-case form of an ASCII or basic-Cyrillic letter, without Unicode
 /// table look-ups (the common case in names); `None` for anything else.
 #[inline]
@@ -317,10 +338,6 @@ fn is_apostrophe(c: char) -> bool {
         c,
         '\'' | '`' | '´' | '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{02B9}'
     )
-}
-
-fn is_combining_mark(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
 fn is_placeholder_token(t: &str) -> bool {
@@ -377,6 +394,13 @@ mod tests {
         check("Анна 🌸", Ok("анна"));
         check("Смирнов, А.", Ok("смирнов а"));
         check("Фе\u{308}дор", Ok("федор"));
+        // Arabic marks split by an apostrophe come back in canonical order (found by fuzzing).
+        check(
+            "xy\u{64b}\u{652}'\u{64b}\u{64b}",
+            Ok("xy\u{64b}\u{64b}\u{64b}\u{652}"),
+        );
+        // Marks with no letter before them in their token are dropped.
+        check("nm`\u{323}]\u{366}`\u{323}m", Ok("n\u{1e43} m"));
     }
 
     #[test]
@@ -387,6 +411,8 @@ mod tests {
         check("Iv\u{0}an", Err(Invalid::ForbiddenChar));
         check(&"a ".repeat(13), Err(Invalid::TooLong));
         check(&"a".repeat(600), Err(Invalid::TooLong));
+        // 100 ligatures of 3 bytes expand under NFKC to 18 letters each.
+        check(&"\u{FDFA}".repeat(100), Err(Invalid::TooLong));
     }
 
     #[test]

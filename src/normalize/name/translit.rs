@@ -9,7 +9,7 @@
 //! doubled letters collapsed (`iuliia` → `iulia`, `dmitrii` → `dmitri`).
 //! Latin letters with diacritics lose them (`é` → `e`).
 
-use unicode_normalization::char::decompose_canonical;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// Latin spelling of one lower-case Cyrillic letter (Russian, Ukrainian, Belarusian).
 fn cyrillic(c: char) -> Option<&'static str> {
@@ -82,15 +82,11 @@ pub(crate) fn romanize(token: &str, out: &mut String) {
             match base {
                 Some(b) if b.is_ascii() => out.push(b),
                 Some(b) if cyrillic(b).is_some() => out.push_str(cyrillic(b).unwrap_or("")),
-                _ if is_mark(c) => {}
+                _ if is_combining_mark(c) => {}
                 _ => out.push(c),
             }
         }
     }
-}
-
-fn is_mark(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
 /// Reduces a romanised token to the transliteration key (rules in the module doc).
