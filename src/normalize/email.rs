@@ -112,6 +112,11 @@ impl Email {
         if addr.is_empty() {
             return Err(Invalid::Syntax);
         }
+        // Lower-casing can lengthen UTF-8 (`Ⱦ`, 2 bytes → `ⱦ`, 3): the canonical
+        // local part must meet the same cap, or it would not re-parse.
+        if addr.len() > MAX_LOCAL_BYTES || addr.len() + 1 + domain.len() > MAX_ADDRESS_BYTES {
+            return Err(Invalid::TooLong);
+        }
         if addr.len() != folded_len || !addr.is_ascii() {
             check_local(&addr)?;
         }
@@ -514,6 +519,11 @@ mod tests {
         let domain = format!("{label63}.{label63}.{}", "c".repeat(62));
         check(&format!("{local64}@{domain}"), Err(Invalid::TooLong));
         check(&"a".repeat(2000), Err(Invalid::TooLong));
+        // 32 × 'Ⱦ' is 64 bytes, its lower case 96 (found by fuzzing).
+        check(
+            &format!("{}@mail.ru", "Ⱦ".repeat(32)),
+            Err(Invalid::TooLong),
+        );
     }
 
     #[test]
