@@ -73,13 +73,11 @@ impl DeviceId {
                 if [8, 13, 18, 23].iter().any(|&i| s[i] != b'-') {
                     return Err(Invalid::Syntax);
                 }
-                let mut v = 0u128;
-                for (i, &b) in s.iter().enumerate() {
-                    if matches!(i, 8 | 13 | 18 | 23) {
-                        continue;
-                    }
-                    v = (v << 4) | u128::from(hex(b)?);
-                }
+                let v = [&s[..8], &s[9..13], &s[14..18], &s[19..23], &s[24..]]
+                    .iter()
+                    .try_fold(0u128, |acc, part| {
+                        Ok::<_, Invalid>((acc << (4 * part.len())) | hex_value(part)?)
+                    })?;
                 (DeviceKind::Uuid, v)
             }
             32 => (DeviceKind::Uuid, hex_value(s)?),
@@ -103,18 +101,39 @@ impl DeviceId {
     }
 }
 
-fn hex(b: u8) -> Result<u8, Invalid> {
-    match b {
-        b'0'..=b'9' => Ok(b - b'0'),
-        b'a'..=b'f' => Ok(b - b'a' + 10),
-        b'A'..=b'F' => Ok(b - b'A' + 10),
-        _ => Err(Invalid::Syntax),
+/// Hex digit values by byte; `INVALID_HEX` for every other byte.
+const HEX: [u8; 256] = {
+    let mut t = [INVALID_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+const INVALID_HEX: u8 = 0xFF;
 
+/// The value of a run of hex digits, branch-free per digit: an OR of the
+/// looked-up values tells at the end whether any byte was not a hex digit.
 fn hex_value(s: &[u8]) -> Result<u128, Invalid> {
-    s.iter()
-        .try_fold(0u128, |v, &b| Ok((v << 4) | u128::from(hex(b)?)))
+    let mut v = 0u128;
+    let mut bad = 0u8;
+    for &b in s {
+        let d = HEX[usize::from(b)];
+        bad |= d & 0xF0;
+        v = (v << 4) | u128::from(d & 0x0F);
+    }
+    if bad == 0 {
+        Ok(v)
+    } else {
+        Err(Invalid::Syntax)
+    }
 }
 
 impl Identifier for DeviceId {
