@@ -135,14 +135,11 @@ impl Phone {
     /// [`Invalid::ForbiddenChar`] (control characters), [`Invalid::CountryCode`]
     /// (a `+` followed by no calling code), [`Invalid::Syntax`] (no number in it).
     pub fn parse(raw: &str, region: Region) -> Result<Phone, Invalid> {
-        let s = precheck(raw, MAX_RAW_BYTES)?;
-        if s.chars().any(|c| c.is_control()) {
-            return Err(Invalid::ForbiddenChar);
+        let s = checked(raw)?;
+        match fast_ru(s, region) {
+            Some(phone) => Ok(phone),
+            None => Self::parse_checked(s, region),
         }
-        if let Some(phone) = fast_ru(s, region) {
-            return Ok(phone);
-        }
-        Self::parse_full(s, region)
     }
 
     /// Parses with libphonenumber only, without the Russian fast path.
@@ -154,10 +151,11 @@ impl Phone {
     /// # Errors
     /// As [`Phone::parse`].
     pub fn parse_full(raw: &str, region: Region) -> Result<Phone, Invalid> {
-        let s = precheck(raw, MAX_RAW_BYTES)?;
-        if s.chars().any(|c| c.is_control()) {
-            return Err(Invalid::ForbiddenChar);
-        }
+        Self::parse_checked(checked(raw)?, region)
+    }
+
+    /// libphonenumber on input that passed [`checked`].
+    fn parse_checked(s: &str, region: Region) -> Result<Phone, Invalid> {
         let folded = fold_digits(s);
         let cleaned: std::borrow::Cow<'_, str> = if folded.chars().any(is_invisible_format) {
             folded
@@ -288,6 +286,15 @@ impl fmt::Debug for Phone {
             .field("flag", &self.flag)
             .finish_non_exhaustive()
     }
+}
+
+/// Length cap, trimming and control characters: the checks both parsing paths share.
+fn checked(raw: &str) -> Result<&str, Invalid> {
+    let s = precheck(raw, MAX_RAW_BYTES)?;
+    if s.chars().any(char::is_control) {
+        return Err(Invalid::ForbiddenChar);
+    }
+    Ok(s)
 }
 
 fn national_digits(e164: u64, country_code: u16) -> String {
