@@ -11,7 +11,7 @@ use unicode_normalization::char::is_combining_mark;
 use super::email_providers::{
     self, Dots, is_placeholder_domain, is_placeholder_local, is_placeholder_tld, is_role_local,
 };
-use super::text::is_forbidden;
+use super::text::{is_forbidden, repeats_one_char};
 use super::{Flag, IdKind, Identifier, Invalid, precheck};
 
 /// Raw input longer than this is refused before any work (an address is at
@@ -364,15 +364,11 @@ fn apply_provider<'a>(local: &mut String, domain: &'a str) -> &'a str {
 fn flag_for(local: &str, domain: &str) -> Option<Flag> {
     let tld = domain.rsplit('.').next().unwrap_or(domain);
     let base = local.split_once('+').map_or(local, |(b, _)| b);
-    let same_char = {
-        let mut chars = base.chars();
-        chars.next().is_some_and(|first| chars.all(|c| c == first))
-    };
     let digits_only = base.bytes().all(|b| b.is_ascii_digit());
     if is_placeholder_domain(domain)
         || is_placeholder_tld(tld)
         || is_placeholder_local(base)
-        || (same_char && base.chars().count() >= 2)
+        || repeats_one_char(base, 2)
         || (digits_only && is_digit_run(base))
     {
         return Some(Flag::Placeholder);

@@ -73,6 +73,23 @@ pub(crate) fn is_invisible_format(c: char) -> bool {
     )
 }
 
+/// True when `s` is one character repeated, at least `min_len` times
+/// (`aaaa`, `ххх`): the shape of a value typed only to fill a field.
+pub(crate) fn repeats_one_char(s: &str, min_len: usize) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let mut n = 1;
+    for c in chars {
+        if c != first {
+            return false;
+        }
+        n += 1;
+    }
+    n >= min_len
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +134,15 @@ mod tests {
         ));
         assert_eq!(fold_digits("８９１６ x"), "8916 x");
         assert_eq!(fold_digits("тел ٠١٢"), "тел 012");
+    }
+
+    #[test]
+    fn one_char_repeated() {
+        assert!(repeats_one_char("aaa", 3));
+        assert!(repeats_one_char("ёё", 2));
+        assert!(!repeats_one_char("aa", 3));
+        assert!(!repeats_one_char("aab", 2));
+        assert!(!repeats_one_char("", 0));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use unicode_normalization::char::is_combining_mark;
 
 pub use phonetic::SurnameGender;
 
-use super::text::is_invisible_format;
+use super::text::{is_invisible_format, repeats_one_char};
 use super::{Flag, IdKind, Identifier, Invalid, precheck};
 
 const MAX_RAW_BYTES: usize = 512;
@@ -341,13 +341,7 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn is_placeholder_token(t: &str) -> bool {
-    if PLACEHOLDER_TOKENS.contains(&t) {
-        return true;
-    }
-    let mut chars = t.chars();
-    let first = chars.next();
-    let n = t.chars().count();
-    n >= 3 && chars.all(|c| Some(c) == first)
+    PLACEHOLDER_TOKENS.contains(&t) || repeats_one_char(t, 3)
 }
 
 impl Identifier for PersonName {
