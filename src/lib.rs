@@ -54,6 +54,3 @@ pub use normalize::{
     Identifier, Invalid, LoyaltyId, NameToken, PersonName, Phone, PhoneType, Region, Rejection,
     SurnameGender, Ymd, usable,
 };
-
-#[doc(hidden)]
-pub use normalize::phone_fast_path as __phone_fast_path;

@@ -21,8 +21,6 @@ mod email_providers;
 mod loyalty;
 pub(crate) mod name;
 mod phone;
-#[doc(hidden)]
-pub use phone::takes_fast_path as phone_fast_path;
 mod region;
 pub(crate) mod text;
 
