@@ -61,9 +61,49 @@ pub enum ErrorKind {
         /// The accepted names, comma-separated.
         expected: &'static str,
     },
+    /// Two records in one dataset share an ID.
+    #[error("duplicate record id {id}")]
+    DuplicateRecordId {
+        /// The repeated ID (record IDs are keys, not personal data).
+        id: crate::RecordId,
+    },
+    /// More records or values than the dense 32-bit indices can address.
+    #[error("too many {what}: at most {max}")]
+    TooMany {
+        /// What overflowed, e.g. `records`.
+        what: &'static str,
+        /// The limit.
+        max: u64,
+    },
+    /// Saved model parameters that cannot be read.
+    #[error("invalid model file: {reason}")]
+    ModelFormat {
+        /// What is wrong (the format version, a missing field…).
+        reason: String,
+    },
+    /// A record index that is not in the dataset.
+    #[error("record index {index} out of range (dataset holds {len})")]
+    RecordIndex {
+        /// The index asked for.
+        index: u32,
+        /// The number of records.
+        len: usize,
+    },
 }
 
 impl Error {
+    pub(crate) fn config(field: &'static str, reason: impl Into<String>) -> Error {
+        ErrorKind::Config {
+            field,
+            reason: reason.into(),
+        }
+        .into()
+    }
+
+    pub(crate) fn unknown_name(what: &'static str, expected: &'static str) -> Error {
+        ErrorKind::UnknownName { what, expected }.into()
+    }
+
     /// The kind of this error.
     pub fn kind(&self) -> &ErrorKind {
         &self.0

@@ -47,10 +47,15 @@
 
 mod error;
 mod normalize;
+mod record;
 
 pub use error::{Error, ErrorKind, Result};
 pub use normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, DeviceKind, Email, Flag, IdKind,
     Identifier, Invalid, LoyaltyId, NameToken, PersonName, Phone, PhoneType, Region, Rejection,
     SurnameGender, Ymd, usable,
+};
+pub use record::{
+    BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, NONE, NameRole, Record,
+    RecordId, RecordIx, RecordView, RejectedValue,
 };

@@ -1,0 +1,1122 @@
+//! The interned, normalised, read-only store of records the matching stages use.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::Hash;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::{Consent, Record, RecordId};
+use crate::error::{Error, ErrorKind, Result};
+use crate::normalize::{
+    BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, Email, IdKind, Identifier, LoyaltyId,
+    PersonName, Phone, Region, Rejection, SurnameGender, Ymd, usable,
+};
+
+/// A record's dense index in a [`Dataset`] (its rank by [`RecordId`]).
+pub type RecordIx = u32;
+
+/// The "no value" marker in dense ID columns.
+pub const NONE: u32 = u32::MAX;
+
+/// The identifier kinds stored as multi-valued integer columns, in storage order.
+pub(crate) const ID_SLOTS: [IdKind; 5] = [
+    IdKind::Email,
+    IdKind::Phone,
+    IdKind::Loyalty,
+    IdKind::Device,
+    IdKind::CustomerId,
+];
+
+/// The storage slot of a multi-valued identifier kind.
+pub(crate) const fn slot(kind: IdKind) -> Option<usize> {
+    match kind {
+        IdKind::Email => Some(0),
+        IdKind::Phone => Some(1),
+        IdKind::Loyalty => Some(2),
+        IdKind::Device => Some(3),
+        IdKind::CustomerId => Some(4),
+        IdKind::Name | IdKind::Dob => None,
+    }
+}
+
+/// Which part of a person's name.
+///
+/// # Example
+/// ```
+/// use idstitch::NameRole;
+///
+/// assert_eq!(NameRole::Surname.as_str(), "surname");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameRole {
+    /// The given name.
+    First,
+    /// The middle name or patronymic.
+    Middle,
+    /// The family name.
+    Surname,
+}
+
+impl NameRole {
+    /// Every role, in storage order.
+    pub const ALL: [NameRole; 3] = [NameRole::First, NameRole::Middle, NameRole::Surname];
+
+    /// The stable snake-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            NameRole::First => "first",
+            NameRole::Middle => "middle",
+            NameRole::Surname => "surname",
+        }
+    }
+}
+
+/// Why a raw value on a record takes no part in matching.
+///
+/// # Example
+/// ```
+/// use idstitch::{Excluded, Flag, Rejection};
+///
+/// assert_eq!(Excluded::Rejected(Rejection::Flagged(Flag::Placeholder)).code(), "placeholder");
+/// assert_eq!(Excluded::OverCap.code(), "over_cap");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Excluded {
+    /// The normaliser refused or flagged it.
+    Rejected(Rejection),
+    /// The record already holds the maximum number of values of this kind
+    /// ([`DatasetBuilder::max_values_per_kind`]).
+    OverCap,
+}
+
+impl Excluded {
+    /// A stable snake-case code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Excluded::Rejected(r) => r.code(),
+            Excluded::OverCap => "over_cap",
+        }
+    }
+}
+
+/// A raw value kept on its record but out of matching, with the reason.
+///
+/// `Debug` hides the value.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedValue {
+    /// The identifier type.
+    pub kind: IdKind,
+    /// The value exactly as given.
+    pub raw: Box<str>,
+    /// Why it is not used.
+    pub reason: Excluded,
+}
+
+impl fmt::Debug for RejectedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RejectedValue")
+            .field("kind", &self.kind)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counts from building a dataset: values accepted and excluded, per type.
+///
+/// # Example
+/// ```
+/// use idstitch::{Dataset, IdKind, Record};
+///
+/// let ds = Dataset::build(vec![
+///     Record::new("1", "web").email("a@b.ru").email("test@test.ru"),
+/// ])?;
+/// let stats = ds.stats();
+/// assert_eq!(stats.records, 1);
+/// assert_eq!(stats.accepted[&IdKind::Email], 1);
+/// assert_eq!(stats.excluded[&IdKind::Email]["placeholder"], 1);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildStats {
+    /// Records in the dataset.
+    pub records: u64,
+    /// Usable values per identifier type (name parts count one each).
+    pub accepted: BTreeMap<IdKind, u64>,
+    /// Excluded values per identifier type and reason code.
+    pub excluded: BTreeMap<IdKind, BTreeMap<String, u64>>,
+    /// Distinct usable values per identifier type (for names: distinct name parts).
+    pub distinct: BTreeMap<IdKind, u64>,
+}
+
+/// Settings for turning [`Record`]s into a [`Dataset`].
+///
+/// # Example
+/// ```
+/// use idstitch::{CheckDigit, DatasetBuilder, Record, Region};
+///
+/// let ds = DatasetBuilder::new()
+///     .region(Region::KZ)
+///     .loyalty_scheme(CheckDigit::Ean13)
+///     .build(vec![Record::new("1", "pos").phone("8 701 123 45 67")])?;
+/// assert_eq!(ds.record(0)?.phones().next(), Some(77011234567));
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DatasetBuilder {
+    region: Region,
+    loyalty_scheme: CheckDigit,
+    date_order: DateOrder,
+    today: Option<Ymd>,
+    max_values: usize,
+}
+
+impl Default for DatasetBuilder {
+    fn default() -> Self {
+        DatasetBuilder {
+            region: Region::RU,
+            loyalty_scheme: CheckDigit::None,
+            date_order: DateOrder::Dmy,
+            today: None,
+            max_values: 16,
+        }
+    }
+}
+
+impl DatasetBuilder {
+    /// The defaults: region RU, no loyalty check digit, day-first dates, 16
+    /// values per identifier type per record.
+    pub fn new() -> DatasetBuilder {
+        DatasetBuilder::default()
+    }
+
+    /// The region phones are read in when a record names none.
+    #[must_use]
+    pub fn region(mut self, region: Region) -> DatasetBuilder {
+        self.region = region;
+        self
+    }
+
+    /// The check-digit scheme loyalty cards must pass.
+    #[must_use]
+    pub fn loyalty_scheme(mut self, scheme: CheckDigit) -> DatasetBuilder {
+        self.loyalty_scheme = scheme;
+        self
+    }
+
+    /// How ambiguous numeric dates (`03/04/1990`) are read.
+    #[must_use]
+    pub fn date_order(mut self, order: DateOrder) -> DatasetBuilder {
+        self.date_order = order;
+        self
+    }
+
+    /// "Today" for birth-date plausibility checks (default: the clock), so a
+    /// run can be reproduced exactly.
+    #[must_use]
+    pub fn today(mut self, today: Ymd) -> DatasetBuilder {
+        self.today = Some(today);
+        self
+    }
+
+    /// The most values of one identifier type a record may contribute
+    /// (1–255); further values are kept as [`Excluded::OverCap`]. This bounds
+    /// the work one record can cause in blocking and comparison.
+    #[must_use]
+    pub fn max_values_per_kind(mut self, n: usize) -> DatasetBuilder {
+        self.max_values = n;
+        self
+    }
+
+    /// Normalises and interns the records.
+    ///
+    /// Records are ordered by ID, so the result does not depend on input order.
+    ///
+    /// # Errors
+    /// [`ErrorKind::DuplicateRecordId`], [`ErrorKind::TooMany`] (over
+    /// 4,294,967,294 records or distinct values), [`ErrorKind::Config`] for a
+    /// value cap outside 1–255.
+    pub fn build(&self, mut records: Vec<Record>) -> Result<Dataset> {
+        if !(1..=255).contains(&self.max_values) {
+            return Err(Error::config("max_values_per_kind", "must be in 1..=255"));
+        }
+        check_len(records.len(), "records")?;
+        records.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        if let Some(w) = records.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(ErrorKind::DuplicateRecordId { id: w[0].id() }.into());
+        }
+        let today = self.today.unwrap_or_else(Ymd::today);
+        let parsed: Vec<Parsed> = records
+            .par_iter()
+            .map(|r| self.parse_record(r, today))
+            .collect();
+        let mut ds = Dataset::empty();
+        for (record, p) in records.into_iter().zip(parsed) {
+            ds.push(record, p)?;
+        }
+        ds.finish();
+        Ok(ds)
+    }
+
+    fn parse_record(&self, r: &Record, today: Ymd) -> Parsed {
+        let mut p = Parsed::default();
+        let region = r.region.unwrap_or(self.region);
+        let cap = self.max_values;
+        collect(&mut p.rejected, &mut p.emails, &r.emails, cap, |s| {
+            usable(Email::parse(s))
+        });
+        collect(&mut p.rejected, &mut p.phones, &r.phones, cap, |s| {
+            usable(Phone::parse(s, region))
+        });
+        collect(
+            &mut p.rejected,
+            &mut p.loyalty,
+            &r.loyalty_cards,
+            cap,
+            |s| usable(LoyaltyId::parse(s, self.loyalty_scheme)),
+        );
+        collect(&mut p.rejected, &mut p.devices, &r.devices, cap, |s| {
+            usable(DeviceId::parse(s))
+        });
+        for (system, raw) in &r.customer_ids {
+            let system = if system.is_empty() {
+                r.source.as_str()
+            } else {
+                system.as_str()
+            };
+            match usable(CustomerId::parse(system, raw)) {
+                Ok(v) if p.customer_ids.len() < cap => p.customer_ids.push(v),
+                Ok(_) => p.reject(IdKind::CustomerId, raw, Excluded::OverCap),
+                Err(e) => p.reject(IdKind::CustomerId, raw, Excluded::Rejected(e)),
+            }
+        }
+        let parts = [&r.first_name, &r.middle_name, &r.last_name];
+        for (slot, raw) in parts.into_iter().enumerate() {
+            if let Some(raw) = raw {
+                match usable(PersonName::parse(raw)) {
+                    Ok(n) => p.names[slot] = Some(n),
+                    Err(e) => p.reject(IdKind::Name, raw, Excluded::Rejected(e)),
+                }
+            }
+        }
+        if let Some(full) = &r.full_name
+            && p.names.iter().all(Option::is_none)
+        {
+            match usable(PersonName::parse(full)) {
+                Ok(n) => p.names = split_full_name(&n),
+                Err(e) => p.reject(IdKind::Name, full, Excluded::Rejected(e)),
+            }
+        }
+        if let Some(raw) = &r.birth_date {
+            match usable(BirthDate::parse_at(raw, self.date_order, today)) {
+                Ok(d) => p.dob = pack_date(d.date()),
+                Err(e) => p.reject(IdKind::Dob, raw, Excluded::Rejected(e)),
+            }
+        }
+        if let Some(city) = &r.city
+            && let Ok(c) = PersonName::parse(city)
+        {
+            p.city = Some(c.translit_key());
+        }
+        p
+    }
+}
+
+fn collect<T>(
+    rejected: &mut Vec<RejectedValue>,
+    out: &mut Vec<T>,
+    raws: &[String],
+    cap: usize,
+    parse: impl Fn(&str) -> std::result::Result<T, Rejection>,
+) where
+    T: Identifier,
+{
+    for raw in raws {
+        let reason = match parse(raw) {
+            Ok(v) if out.len() < cap => {
+                out.push(v);
+                continue;
+            }
+            Ok(_) => Excluded::OverCap,
+            Err(e) => Excluded::Rejected(e),
+        };
+        rejected.push(RejectedValue {
+            kind: T::KIND,
+            raw: raw.as_str().into(),
+            reason,
+        });
+    }
+}
+
+fn check_len(n: usize, what: &'static str) -> Result<()> {
+    if n >= NONE as usize {
+        return Err(ErrorKind::TooMany {
+            what,
+            max: u64::from(NONE - 1),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// `yyyymmdd` as one integer: equal dates are equal integers.
+fn pack_date(d: Ymd) -> u32 {
+    u32::from(d.year()) * 10_000 + u32::from(d.month()) * 100 + u32::from(d.day())
+}
+
+pub(crate) fn unpack_date(v: u32) -> Option<Ymd> {
+    if v == NONE {
+        return None;
+    }
+    let year = u16::try_from(v / 10_000).ok()?;
+    // Both are below 100 by construction of `v % 10_000`.
+    let month = u8::try_from(v / 100 % 100).ok()?;
+    let day = u8::try_from(v % 100).ok()?;
+    Ymd::new(year, month, day)
+}
+
+/// Splits one full-name field into first, middle and surname.
+///
+/// A patronymic is recognised by its ending, a first name by the nickname
+/// table; the remaining token is the surname. With no known first name, a
+/// two-word Cyrillic name is read surname-first (the Russian document order)
+/// and a Latin one first-name-first.
+fn split_full_name(name: &PersonName) -> [Option<PersonName>; 3] {
+    let tokens = name.tokens();
+    let mut roles: Vec<Option<usize>> = vec![None; tokens.len()];
+    if tokens.len() >= 3 {
+        for (i, t) in tokens.iter().enumerate() {
+            if is_patronymic(t.translit_key()) && roles[i].is_none() {
+                roles[i] = Some(1);
+                break;
+            }
+        }
+    }
+    if let Some(i) =
+        (0..tokens.len()).find(|&i| roles[i].is_none() && !tokens[i].nickname_groups().is_empty())
+    {
+        roles[i] = Some(0);
+    }
+    let cyrillic = tokens.first().is_some_and(|t| {
+        t.as_str()
+            .chars()
+            .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
+    });
+    if !roles.contains(&Some(0)) {
+        // No known first name: position decides.
+        let free: Vec<usize> = (0..tokens.len()).filter(|&i| roles[i].is_none()).collect();
+        match free.as_slice() {
+            [] => {}
+            [only] => roles[*only] = Some(2),
+            [a, b, ..] => {
+                let (first, surname) = if cyrillic { (*b, *a) } else { (*a, *b) };
+                roles[first] = Some(0);
+                roles[surname] = Some(2);
+            }
+        }
+    }
+    let mut parts: [Vec<&str>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for (i, t) in tokens.iter().enumerate() {
+        parts[roles[i].unwrap_or(2)].push(t.as_str());
+    }
+    parts.map(|words| {
+        if words.is_empty() {
+            None
+        } else {
+            PersonName::parse(&words.join(" ")).ok()
+        }
+    })
+}
+
+fn is_patronymic(key: &str) -> bool {
+    ["vich", "vna", "ichna", "ogly", "kyzy", "oglu"]
+        .iter()
+        .any(|s| key.len() > s.len() + 2 && key.ends_with(s))
+}
+
+#[derive(Default)]
+struct Parsed {
+    emails: Vec<Email>,
+    phones: Vec<Phone>,
+    loyalty: Vec<LoyaltyId>,
+    devices: Vec<DeviceId>,
+    customer_ids: Vec<CustomerId>,
+    names: [Option<PersonName>; 3],
+    dob: u32,
+    city: Option<String>,
+    rejected: Vec<RejectedValue>,
+}
+
+impl Parsed {
+    fn reject(&mut self, kind: IdKind, raw: &str, reason: Excluded) {
+        self.rejected.push(RejectedValue {
+            kind,
+            raw: raw.into(),
+            reason,
+        });
+    }
+}
+
+/// Dense IDs for distinct values, in first-seen order.
+#[derive(Debug, Clone)]
+pub(crate) struct Interner<K> {
+    map: FxHashMap<K, u32>,
+    values: Vec<K>,
+}
+
+impl<K> Default for Interner<K> {
+    fn default() -> Self {
+        Interner {
+            map: FxHashMap::default(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Interner<K> {
+    pub(crate) fn intern(&mut self, key: K) -> Result<u32> {
+        if let Some(&id) = self.map.get(&key) {
+            return Ok(id);
+        }
+        check_len(self.values.len(), "distinct values")?;
+        // `check_len` bounds the length below u32::MAX.
+        let id = self.values.len() as u32;
+        self.values.push(key.clone());
+        self.map.insert(key, id);
+        Ok(id)
+    }
+
+    pub(crate) fn get(&self, key: &K) -> Option<u32> {
+        self.map.get(key).copied()
+    }
+
+    pub(crate) fn value(&self, id: u32) -> Option<&K> {
+        self.values.get(id as usize)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+}
+
+/// One record's fixed-size matching data: 40 bytes, so a comparison touches
+/// one cache line per side.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row {
+    /// Name-part IDs ([`NameRole`] order) into the name dictionary, or [`NONE`].
+    pub(crate) names: [u32; 3],
+    /// Birth date as `yyyymmdd`, or [`NONE`].
+    pub(crate) dob: u32,
+    /// City key ID, or [`NONE`].
+    pub(crate) city: u32,
+    /// Start of this record's identifier IDs in [`Dataset::values`].
+    pub(crate) ids_start: u32,
+    /// Number of identifier IDs per slot ([`ID_SLOTS`] order), each sorted.
+    pub(crate) ids_len: [u8; 5],
+    /// Source ID.
+    pub(crate) source: u16,
+}
+
+/// What the matching stages need to know about one distinct name part.
+#[derive(Debug, Clone)]
+pub(crate) struct NameEntry {
+    /// The canonical text (tokens joined by a space).
+    pub(crate) text: Box<str>,
+    /// Transliteration key ID (in `name_keys`).
+    pub(crate) key: u32,
+    /// Masculine surname stem key ID (in `name_keys`).
+    pub(crate) stem: u32,
+    /// Phonetic key ID (in `name_keys`).
+    pub(crate) phonetic: u32,
+    /// Nickname groups of the first token.
+    pub(crate) groups: &'static [u16],
+    /// Gender of the surname ending.
+    pub(crate) gender: SurnameGender,
+}
+
+/// Normalised, interned records: the input of blocking, comparison and scoring.
+///
+/// Records are held in [`RecordId`] order and addressed by a dense
+/// [`RecordIx`]; every identifier value is a dense integer per type, so the
+/// later stages work on integers, not strings. `Debug` shows sizes only.
+///
+/// # Example
+/// ```
+/// use idstitch::{Dataset, Record};
+///
+/// let ds = Dataset::build(vec![
+///     Record::new("b", "app").phone("+7 912 345 67 89"),
+///     Record::new("a", "crm").phone("8 (912) 345-67-89").email("Ivan@Mail.ru"),
+/// ])?;
+/// assert_eq!(ds.len(), 2);
+/// let a = ds.record(0)?;
+/// assert_eq!(a.id().as_str(), "a");
+/// assert_eq!(a.emails().collect::<Vec<_>>(), ["ivan@mail.ru"]);
+/// assert_eq!(a.phones().collect::<Vec<_>>(), ds.record(1)?.phones().collect::<Vec<_>>());
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+pub struct Dataset {
+    pub(crate) ids: Vec<RecordId>,
+    pub(crate) rows: Vec<Row>,
+    pub(crate) values: Vec<u32>,
+    pub(crate) seen: Vec<(Option<i64>, Option<i64>)>,
+    pub(crate) consent: Vec<Consent>,
+    pub(crate) addresses: Vec<Option<Box<str>>>,
+    /// Excluded raw values, with the record they belong to.
+    pub(crate) rejected: Vec<(RecordIx, RejectedValue)>,
+    pub(crate) sources: Interner<Box<str>>,
+    pub(crate) emails: Interner<Box<str>>,
+    /// Local-part ID (in `email_locals`) per e-mail ID.
+    pub(crate) email_local: Vec<u32>,
+    pub(crate) email_locals: Interner<Box<str>>,
+    pub(crate) phones: Interner<u64>,
+    pub(crate) loyalty: Interner<Box<str>>,
+    pub(crate) devices: Interner<DeviceId>,
+    pub(crate) customer_ids: Interner<(Box<str>, Box<str>)>,
+    /// System ID (in `sources`) per customer-ID ID.
+    pub(crate) customer_system: Vec<u32>,
+    pub(crate) names: Interner<Box<str>>,
+    pub(crate) name_info: Vec<NameEntry>,
+    pub(crate) name_keys: Interner<Box<str>>,
+    pub(crate) cities: Interner<Box<str>>,
+    /// Records holding each value, per identifier slot.
+    pub(crate) value_freq: [Vec<u32>; 5],
+    /// Records per name key ID, per [`NameRole`].
+    pub(crate) key_freq: [Vec<u32>; 3],
+    /// Records per city ID.
+    pub(crate) city_freq: Vec<u32>,
+    pub(crate) stats: BuildStats,
+}
+
+impl fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dataset")
+            .field("records", &self.rows.len())
+            .field("values", &self.values.len())
+            .field("rejected", &self.rejected.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dataset {
+    /// Builds a dataset with the default [`DatasetBuilder`] settings.
+    ///
+    /// # Errors
+    /// As [`DatasetBuilder::build`].
+    pub fn build(records: Vec<Record>) -> Result<Dataset> {
+        DatasetBuilder::new().build(records)
+    }
+
+    fn empty() -> Dataset {
+        Dataset {
+            ids: Vec::new(),
+            rows: Vec::new(),
+            values: Vec::new(),
+            seen: Vec::new(),
+            consent: Vec::new(),
+            addresses: Vec::new(),
+            rejected: Vec::new(),
+            sources: Interner::default(),
+            emails: Interner::default(),
+            email_local: Vec::new(),
+            email_locals: Interner::default(),
+            phones: Interner::default(),
+            loyalty: Interner::default(),
+            devices: Interner::default(),
+            customer_ids: Interner::default(),
+            customer_system: Vec::new(),
+            names: Interner::default(),
+            name_info: Vec::new(),
+            name_keys: Interner::default(),
+            cities: Interner::default(),
+            value_freq: Default::default(),
+            key_freq: Default::default(),
+            city_freq: Vec::new(),
+            stats: BuildStats::default(),
+        }
+    }
+
+    fn push(&mut self, record: Record, p: Parsed) -> Result<()> {
+        let ix = self.rows.len() as u32;
+        let source = self.sources.intern(record.source.as_str().into())?;
+        let source = u16::try_from(source).map_err(|_| ErrorKind::TooMany {
+            what: "sources",
+            max: u64::from(u16::MAX),
+        })?;
+        let ids_start = u32::try_from(self.values.len()).map_err(|_| ErrorKind::TooMany {
+            what: "identifier values",
+            max: u64::from(u32::MAX),
+        })?;
+        let mut ids_len = [0u8; 5];
+        let mut slot_ids: Vec<u32> = Vec::with_capacity(16);
+        // Email.
+        for e in &p.emails {
+            let id = self.emails.intern(e.as_str().into())?;
+            if id as usize == self.email_local.len() {
+                let local = self.email_locals.intern(e.local().into())?;
+                self.email_local.push(local);
+            }
+            slot_ids.push(id);
+        }
+        self.push_slot(0, &mut slot_ids, &mut ids_len)?;
+        for ph in &p.phones {
+            slot_ids.push(self.phones.intern(ph.e164())?);
+        }
+        self.push_slot(1, &mut slot_ids, &mut ids_len)?;
+        for l in &p.loyalty {
+            slot_ids.push(self.loyalty.intern(l.as_str().into())?);
+        }
+        self.push_slot(2, &mut slot_ids, &mut ids_len)?;
+        for d in &p.devices {
+            slot_ids.push(self.devices.intern(*d)?);
+        }
+        self.push_slot(3, &mut slot_ids, &mut ids_len)?;
+        for c in &p.customer_ids {
+            let id = self
+                .customer_ids
+                .intern((c.system().into(), c.id().into()))?;
+            if id as usize == self.customer_system.len() {
+                let system = self.sources.intern(c.system().into())?;
+                self.customer_system.push(system);
+            }
+            slot_ids.push(id);
+        }
+        self.push_slot(4, &mut slot_ids, &mut ids_len)?;
+
+        let mut names = [NONE; 3];
+        for (role, name) in p.names.iter().enumerate() {
+            if let Some(n) = name {
+                names[role] = self.intern_name(n, role)?;
+                *self.stats.accepted.entry(IdKind::Name).or_default() += 1;
+            }
+        }
+        if p.dob != NONE && p.dob != 0 {
+            *self.stats.accepted.entry(IdKind::Dob).or_default() += 1;
+        }
+        let city = match p.city {
+            Some(c) => {
+                let id = self.cities.intern(c.into_boxed_str())?;
+                bump(&mut self.city_freq, id);
+                id
+            }
+            None => NONE,
+        };
+        for r in &p.rejected {
+            *self
+                .stats
+                .excluded
+                .entry(r.kind)
+                .or_default()
+                .entry(r.reason.code().to_owned())
+                .or_default() += 1;
+        }
+        self.rejected
+            .extend(p.rejected.into_iter().map(|r| (ix, r)));
+        self.rows.push(Row {
+            names,
+            dob: if p.dob == 0 { NONE } else { p.dob },
+            city,
+            ids_start,
+            ids_len,
+            source,
+        });
+        self.ids.push(record.id());
+        self.seen.push((record.first_seen, record.last_seen));
+        self.consent.push(record.consent);
+        self.addresses
+            .push(record.address.map(String::into_boxed_str));
+        Ok(())
+    }
+
+    fn push_slot(&mut self, slot: usize, ids: &mut Vec<u32>, lens: &mut [u8; 5]) -> Result<()> {
+        ids.sort_unstable();
+        ids.dedup();
+        // The builder caps values per kind at 255.
+        lens[slot] = ids.len() as u8;
+        for &id in ids.iter() {
+            bump(&mut self.value_freq[slot], id);
+        }
+        *self.stats.accepted.entry(ID_SLOTS[slot]).or_default() += ids.len() as u64;
+        self.values.extend_from_slice(ids);
+        ids.clear();
+        check_len(self.values.len(), "identifier values")
+    }
+
+    fn intern_name(&mut self, n: &PersonName, role: usize) -> Result<u32> {
+        let text = n.to_string();
+        let id = self.names.intern(text.clone().into_boxed_str())?;
+        if id as usize == self.name_info.len() {
+            let first = n.tokens().first();
+            let key = self.name_keys.intern(n.translit_key().into_boxed_str())?;
+            let stem = self.name_keys.intern(
+                first
+                    .map(|t| t.surname_stem())
+                    .unwrap_or_default()
+                    .into_boxed_str(),
+            )?;
+            let phonetic = self.name_keys.intern(
+                first
+                    .map(|t| t.phonetic_key())
+                    .unwrap_or_default()
+                    .into_boxed_str(),
+            )?;
+            self.name_info.push(NameEntry {
+                text: text.into_boxed_str(),
+                key,
+                stem,
+                phonetic,
+                groups: first.map_or(&[], |t| t.nickname_groups()),
+                gender: first.map_or(SurnameGender::Unknown, |t| t.surname_gender()),
+            });
+        }
+        let key = self.name_info[id as usize].key;
+        bump(&mut self.key_freq[role], key);
+        Ok(id)
+    }
+
+    fn finish(&mut self) {
+        self.stats.records = self.rows.len() as u64;
+        for (slot, kind) in ID_SLOTS.iter().enumerate() {
+            self.stats
+                .distinct
+                .insert(*kind, self.value_freq[slot].len() as u64);
+        }
+        self.stats
+            .distinct
+            .insert(IdKind::Name, self.names.len() as u64);
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the dataset holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Counts of accepted and excluded values.
+    pub fn stats(&self) -> &BuildStats {
+        &self.stats
+    }
+
+    /// The index of the record with this ID.
+    pub fn index_of(&self, id: &RecordId) -> Option<RecordIx> {
+        // Records are sorted by ID and there are fewer than u32::MAX of them.
+        self.ids.binary_search(id).ok().map(|i| i as u32)
+    }
+
+    /// One record's normalised contents.
+    ///
+    /// # Errors
+    /// [`ErrorKind::RecordIndex`] when `ix` is out of range.
+    pub fn record(&self, ix: RecordIx) -> Result<RecordView<'_>> {
+        if ix as usize >= self.rows.len() {
+            return Err(ErrorKind::RecordIndex {
+                index: ix,
+                len: self.rows.len(),
+            }
+            .into());
+        }
+        Ok(RecordView { ds: self, ix })
+    }
+
+    /// Every record ID, in index order.
+    pub fn record_ids(&self) -> &[RecordId] {
+        &self.ids
+    }
+
+    /// The identifier IDs of one slot for one record (sorted, distinct).
+    #[inline]
+    pub(crate) fn slot_values(&self, ix: RecordIx, slot: usize) -> &[u32] {
+        let row = &self.rows[ix as usize];
+        let before: usize = row.ids_len[..slot].iter().map(|&l| l as usize).sum();
+        let start = row.ids_start as usize + before;
+        &self.values[start..start + row.ids_len[slot] as usize]
+    }
+
+    /// A printable form of an interned identifier value (personal data: for
+    /// callers that decided to show it, never for logs).
+    pub fn value_text(&self, kind: IdKind, id: u32) -> Option<String> {
+        match kind {
+            IdKind::Email => self.emails.value(id).map(|v| v.to_string()),
+            IdKind::Phone => self.phones.value(id).map(|v| format!("+{v}")),
+            IdKind::Loyalty => self.loyalty.value(id).map(|v| v.to_string()),
+            IdKind::Device => self.devices.value(id).map(ToString::to_string),
+            IdKind::CustomerId => self.customer_ids.value(id).map(|(s, v)| format!("{s}:{v}")),
+            IdKind::Name => self.names.value(id).map(|v| v.to_string()),
+            IdKind::Dob => unpack_date(id).map(|d| d.to_string()),
+        }
+    }
+}
+
+fn bump(freq: &mut Vec<u32>, id: u32) {
+    let i = id as usize;
+    if freq.len() <= i {
+        freq.resize(i + 1, 0);
+    }
+    freq[i] = freq[i].saturating_add(1);
+}
+
+/// A read-only view of one record in a [`Dataset`]. `Debug` hides values.
+#[derive(Clone, Copy)]
+pub struct RecordView<'a> {
+    ds: &'a Dataset,
+    ix: RecordIx,
+}
+
+impl fmt::Debug for RecordView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordView")
+            .field("ix", &self.ix)
+            .field("id", self.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> RecordView<'a> {
+    fn row(&self) -> &'a Row {
+        &self.ds.rows[self.ix as usize]
+    }
+
+    /// The dense index.
+    pub fn index(&self) -> RecordIx {
+        self.ix
+    }
+
+    /// The record's ID.
+    pub fn id(&self) -> &'a RecordId {
+        &self.ds.ids[self.ix as usize]
+    }
+
+    /// The source system.
+    pub fn source(&self) -> &'a str {
+        self.ds
+            .sources
+            .value(u32::from(self.row().source))
+            .map_or("", |s| s)
+    }
+
+    /// Canonical e-mail addresses, sorted by interned ID.
+    pub fn emails(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let ds = self.ds;
+        ds.slot_values(self.ix, 0)
+            .iter()
+            .filter_map(move |&id| ds.emails.value(id).map(|s| &**s))
+    }
+
+    /// Phones as E.164 digits (`79123456789`).
+    pub fn phones(&self) -> impl Iterator<Item = u64> + 'a {
+        let ds = self.ds;
+        ds.slot_values(self.ix, 1)
+            .iter()
+            .filter_map(move |&id| ds.phones.value(id).copied())
+    }
+
+    /// Interned identifier IDs of one type (empty for names and dates).
+    pub fn value_ids(&self, kind: IdKind) -> &'a [u32] {
+        slot(kind).map_or(&[], |s| self.ds.slot_values(self.ix, s))
+    }
+
+    /// A canonical name part.
+    pub fn name(&self, role: NameRole) -> Option<&'a str> {
+        let id = self.row().names[role as usize];
+        self.ds.name_info.get(id as usize).map(|e| &*e.text)
+    }
+
+    /// The date of birth.
+    pub fn birth_date(&self) -> Option<Ymd> {
+        unpack_date(self.row().dob)
+    }
+
+    /// The street address as given.
+    pub fn address(&self) -> Option<&'a str> {
+        self.ds.addresses[self.ix as usize].as_deref()
+    }
+
+    /// First and last seen.
+    pub fn seen(&self) -> (Option<i64>, Option<i64>) {
+        self.ds.seen[self.ix as usize]
+    }
+
+    /// Consent flags.
+    pub fn consent(&self) -> Consent {
+        self.ds.consent[self.ix as usize]
+    }
+
+    /// Raw values kept out of matching, with reasons.
+    pub fn rejected(&self) -> impl Iterator<Item = &'a RejectedValue> + 'a {
+        let ix = self.ix;
+        let all = &self.ds.rejected;
+        let start = all.partition_point(|(r, _)| *r < ix);
+        all[start..]
+            .iter()
+            .take_while(move |(r, _)| *r == ix)
+            .map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Flag;
+
+    fn ds(records: Vec<Record>) -> Dataset {
+        DatasetBuilder::new()
+            .today(Ymd::new(2026, 1, 1).unwrap())
+            .build(records)
+            .unwrap()
+    }
+
+    #[test]
+    fn input_order_does_not_change_indices_or_ids() {
+        let recs = vec![
+            Record::new("c", "web").email("x@y.ru"),
+            Record::new("a", "web").email("z@y.ru").phone("89123456789"),
+            Record::new("b", "app").email("x@y.ru"),
+        ];
+        let mut rev = recs.clone();
+        rev.reverse();
+        let (d1, d2) = (ds(recs), ds(rev));
+        for ix in 0..3 {
+            assert_eq!(d1.record(ix).unwrap().id(), d2.record(ix).unwrap().id());
+            assert_eq!(
+                d1.record(ix).unwrap().value_ids(IdKind::Email),
+                d2.record(ix).unwrap().value_ids(IdKind::Email)
+            );
+        }
+        assert_eq!(d1.value_freq[0], vec![1, 2]);
+    }
+
+    #[test]
+    fn duplicate_ids_are_an_error() {
+        let err = DatasetBuilder::new()
+            .build(vec![Record::new("a", "x"), Record::new("a", "y")])
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::DuplicateRecordId { .. }));
+        assert_eq!(err.to_string(), "duplicate record id a");
+    }
+
+    #[test]
+    fn unusable_values_stay_on_the_record_with_a_reason() {
+        let d = ds(vec![
+            Record::new("a", "pos")
+                .phone("+7 999 999-99-99")
+                .phone("8 912 345 67 89")
+                .email("not an email")
+                .first_name("test")
+                .birth_date("31.02.1990"),
+        ]);
+        let r = d.record(0).unwrap();
+        assert_eq!(r.phones().count(), 1);
+        let reasons: Vec<_> = r.rejected().map(|v| (v.kind, v.reason.code())).collect();
+        assert_eq!(
+            reasons,
+            [
+                (IdKind::Email, "syntax"),
+                (IdKind::Phone, "placeholder"),
+                (IdKind::Name, "placeholder"),
+                (IdKind::Dob, "impossible_date"),
+            ]
+        );
+        let phone = r.rejected().nth(1).unwrap();
+        assert_eq!(
+            phone.reason,
+            Excluded::Rejected(Rejection::Flagged(Flag::Placeholder))
+        );
+        assert_eq!(&*phone.raw, "+7 999 999-99-99");
+        assert!(!format!("{phone:?}").contains("999"));
+        assert_eq!(d.stats().excluded[&IdKind::Phone]["placeholder"], 1);
+    }
+
+    #[test]
+    fn values_over_the_cap_are_kept_as_over_cap() {
+        let mut r = Record::new("a", "crm");
+        for i in 0..5 {
+            r = r.email(format!("user{i}@corp.ru"));
+        }
+        let d = DatasetBuilder::new()
+            .max_values_per_kind(3)
+            .build(vec![r])
+            .unwrap();
+        let v = d.record(0).unwrap();
+        assert_eq!(v.emails().count(), 3);
+        assert_eq!(
+            v.rejected()
+                .filter(|r| r.reason == Excluded::OverCap)
+                .count(),
+            2
+        );
+        assert!(
+            DatasetBuilder::new()
+                .max_values_per_kind(0)
+                .build(vec![])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn equal_values_in_other_formats_share_one_id() {
+        let d = ds(vec![
+            Record::new("a", "web")
+                .phone("+7 (912) 345-67-89")
+                .email("I.Van@gmail.com"),
+            Record::new("b", "app")
+                .phone("8 912 3456789")
+                .email("ivan+x@googlemail.com"),
+        ]);
+        let (a, b) = (d.record(0).unwrap(), d.record(1).unwrap());
+        assert_eq!(a.value_ids(IdKind::Phone), b.value_ids(IdKind::Phone));
+        assert_eq!(a.value_ids(IdKind::Email), b.value_ids(IdKind::Email));
+        assert_eq!(a.value_ids(IdKind::Name), &[] as &[u32]);
+    }
+
+    #[test]
+    fn full_names_are_split_into_parts() {
+        let cases = [
+            ("Иванов Иван Иванович", ["иван", "иванович", "иванов"]),
+            ("Ivan Petrov", ["ivan", "", "petrov"]),
+            ("Петрова Ольга", ["ольга", "", "петрова"]),
+            ("Щукина Юлия", ["юлия", "", "щукина"]),
+            ("Кузнецов", ["", "", "кузнецов"]),
+            ("Smith John", ["john", "", "smith"]),
+        ];
+        for (raw, want) in cases {
+            let d = ds(vec![Record::new("a", "crm").full_name(raw)]);
+            let r = d.record(0).unwrap();
+            let got = NameRole::ALL.map(|role| r.name(role).unwrap_or(""));
+            assert_eq!(got, want, "{raw}");
+        }
+        // Separate parts win over a full name.
+        let d = ds(vec![
+            Record::new("a", "crm")
+                .full_name("Петров Пётр")
+                .first_name("Иван"),
+        ]);
+        assert_eq!(d.record(0).unwrap().name(NameRole::First), Some("иван"));
+        assert_eq!(d.record(0).unwrap().name(NameRole::Surname), None);
+    }
+
+    #[test]
+    fn dates_pack_and_unpack() {
+        let d = Ymd::new(1990, 12, 31).unwrap();
+        assert_eq!(pack_date(d), 19_901_231);
+        assert_eq!(unpack_date(19_901_231), Some(d));
+        assert_eq!(unpack_date(NONE), None);
+    }
+
+    #[test]
+    fn record_index_out_of_range_is_an_error() {
+        let d = ds(vec![]);
+        assert!(d.is_empty());
+        assert!(matches!(
+            d.record(0).unwrap_err().kind(),
+            ErrorKind::RecordIndex { .. }
+        ));
+    }
+}

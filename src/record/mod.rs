@@ -1,0 +1,394 @@
+//! Records as channels deliver them, and the interned [`Dataset`] the matching
+//! stages work on.
+//!
+//! A [`Record`] holds raw strings exactly as a source system gave them: several
+//! e-mails, phones, loyalty cards, device IDs and source-scoped customer IDs,
+//! name parts, a birth date, a city and address, first/last-seen timestamps and
+//! per-channel consent. [`Dataset::build`] normalises every value, keeps the
+//! unusable ones on the record with their reason (never silently dropped) and
+//! interns the usable ones into dense integer IDs.
+
+mod dataset;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use dataset::{
+    BuildStats, Dataset, DatasetBuilder, Excluded, NONE, NameRole, RecordIx, RecordView,
+    RejectedValue,
+};
+
+use crate::normalize::Region;
+
+/// A record's identifier in its source data, unique within one [`Dataset`].
+///
+/// Record IDs are keys, not personal data: they may appear in logs and errors.
+///
+/// # Example
+/// ```
+/// use idstitch::RecordId;
+///
+/// let id = RecordId::from("crm:1042");
+/// assert_eq!(id.as_str(), "crm:1042");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordId(Box<str>);
+
+impl RecordId {
+    /// The ID as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RecordId {
+    fn from(s: &str) -> Self {
+        RecordId(s.into())
+    }
+}
+
+impl From<String> for RecordId {
+    fn from(s: String) -> Self {
+        RecordId(s.into_boxed_str())
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A channel a customer can consent to be contacted on.
+///
+/// # Example
+/// ```
+/// use idstitch::Channel;
+///
+/// assert_eq!("sms".parse::<Channel>()?, Channel::Sms);
+/// assert_eq!(Channel::Messenger.as_str(), "messenger");
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// E-mail campaigns.
+    Email,
+    /// SMS campaigns.
+    Sms,
+    /// Mobile push notifications.
+    Push,
+    /// WhatsApp, Telegram, Viber and similar messengers.
+    Messenger,
+    /// Outbound calls.
+    Call,
+    /// Paper mail.
+    Post,
+}
+
+impl Channel {
+    /// Every channel, in declaration order.
+    pub const ALL: [Channel; 6] = [
+        Channel::Email,
+        Channel::Sms,
+        Channel::Push,
+        Channel::Messenger,
+        Channel::Call,
+        Channel::Post,
+    ];
+
+    /// The stable snake-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Push => "push",
+            Channel::Messenger => "messenger",
+            Channel::Call => "call",
+            Channel::Post => "post",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl std::str::FromStr for Channel {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                crate::Error::unknown_name("channel", "email, sms, push, messenger, call, post")
+            })
+    }
+}
+
+/// Per-channel consent: which channels the customer agreed to be contacted on.
+///
+/// # Example
+/// ```
+/// use idstitch::{Channel, Consent};
+///
+/// let c = Consent::default().with(Channel::Email).with(Channel::Sms);
+/// assert!(c.allows(Channel::Sms));
+/// assert!(!c.allows(Channel::Call));
+/// assert_eq!(c.channels().count(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Consent(u8);
+
+impl Consent {
+    /// This consent plus `channel`.
+    #[must_use]
+    pub const fn with(self, channel: Channel) -> Consent {
+        Consent(self.0 | channel.bit())
+    }
+
+    /// Whether contact on `channel` is allowed.
+    pub const fn allows(self, channel: Channel) -> bool {
+        self.0 & channel.bit() != 0
+    }
+
+    /// The allowed channels.
+    pub fn channels(self) -> impl Iterator<Item = Channel> {
+        Channel::ALL.into_iter().filter(move |c| self.allows(*c))
+    }
+}
+
+/// One record as a source system delivered it: raw strings, normalised later
+/// by [`Dataset::build`].
+///
+/// Every identifier field is multi-valued. Customer IDs are scoped by a system
+/// name (by default the record's source). `Debug` shows the ID, source and
+/// value counts only, never the values.
+///
+/// # Example
+/// ```
+/// use idstitch::{Channel, Record};
+///
+/// let r = Record::new("tg:77", "telegram")
+///     .phone("+7 912 345-67-89")
+///     .first_name("Саша")
+///     .consent(Channel::Messenger);
+/// assert_eq!(r.id().as_str(), "tg:77");
+/// assert_eq!(r.phones().len(), 1);
+/// assert!(!format!("{r:?}").contains("912"));
+/// ```
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Record {
+    id: String,
+    source: String,
+    region: Option<Region>,
+    emails: Vec<String>,
+    phones: Vec<String>,
+    loyalty_cards: Vec<String>,
+    devices: Vec<String>,
+    customer_ids: Vec<(String, String)>,
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    last_name: Option<String>,
+    full_name: Option<String>,
+    birth_date: Option<String>,
+    city: Option<String>,
+    address: Option<String>,
+    first_seen: Option<i64>,
+    last_seen: Option<i64>,
+    consent: Consent,
+}
+
+impl Record {
+    /// A record with its ID and source system (channel), and nothing else yet.
+    pub fn new(id: impl Into<String>, source: impl Into<String>) -> Record {
+        Record {
+            id: id.into(),
+            source: source.into(),
+            ..Record::default()
+        }
+    }
+
+    /// Adds an e-mail address.
+    #[must_use]
+    pub fn email(mut self, raw: impl Into<String>) -> Record {
+        self.emails.push(raw.into());
+        self
+    }
+
+    /// Adds a phone number, read in the record's region (see [`Record::region`]).
+    #[must_use]
+    pub fn phone(mut self, raw: impl Into<String>) -> Record {
+        self.phones.push(raw.into());
+        self
+    }
+
+    /// Adds a loyalty card number.
+    #[must_use]
+    pub fn loyalty_card(mut self, raw: impl Into<String>) -> Record {
+        self.loyalty_cards.push(raw.into());
+        self
+    }
+
+    /// Adds an advertising or device ID (IDFA, GAID, IDFV, Android ID).
+    #[must_use]
+    pub fn device(mut self, raw: impl Into<String>) -> Record {
+        self.devices.push(raw.into());
+        self
+    }
+
+    /// Adds a customer ID issued by `system` (a CRM, a shop, a loyalty platform).
+    #[must_use]
+    pub fn customer_id(mut self, system: impl Into<String>, raw: impl Into<String>) -> Record {
+        self.customer_ids.push((system.into(), raw.into()));
+        self
+    }
+
+    /// Sets the first (given) name.
+    #[must_use]
+    pub fn first_name(mut self, raw: impl Into<String>) -> Record {
+        self.first_name = Some(raw.into());
+        self
+    }
+
+    /// Sets the middle name or patronymic.
+    #[must_use]
+    pub fn middle_name(mut self, raw: impl Into<String>) -> Record {
+        self.middle_name = Some(raw.into());
+        self
+    }
+
+    /// Sets the surname.
+    #[must_use]
+    pub fn last_name(mut self, raw: impl Into<String>) -> Record {
+        self.last_name = Some(raw.into());
+        self
+    }
+
+    /// Sets a full name in one field, in any order ("Иванов Иван Иванович",
+    /// "Ivan Ivanov"); it is split into parts where separate parts are absent.
+    #[must_use]
+    pub fn full_name(mut self, raw: impl Into<String>) -> Record {
+        self.full_name = Some(raw.into());
+        self
+    }
+
+    /// Sets the date of birth.
+    #[must_use]
+    pub fn birth_date(mut self, raw: impl Into<String>) -> Record {
+        self.birth_date = Some(raw.into());
+        self
+    }
+
+    /// Sets the city.
+    #[must_use]
+    pub fn city(mut self, raw: impl Into<String>) -> Record {
+        self.city = Some(raw.into());
+        self
+    }
+
+    /// Sets the street address (kept for the profile; not compared).
+    #[must_use]
+    pub fn address(mut self, raw: impl Into<String>) -> Record {
+        self.address = Some(raw.into());
+        self
+    }
+
+    /// Sets when the record was first and last seen (seconds since the Unix epoch).
+    #[must_use]
+    pub fn seen(mut self, first: i64, last: i64) -> Record {
+        self.first_seen = Some(first.min(last));
+        self.last_seen = Some(first.max(last));
+        self
+    }
+
+    /// Adds consent to contact on `channel`.
+    #[must_use]
+    pub fn consent(mut self, channel: Channel) -> Record {
+        self.consent = self.consent.with(channel);
+        self
+    }
+
+    /// Sets the region phones are read in (default: the dataset's region).
+    #[must_use]
+    pub fn region(mut self, region: Region) -> Record {
+        self.region = Some(region);
+        self
+    }
+
+    /// The record's ID.
+    pub fn id(&self) -> RecordId {
+        RecordId::from(self.id.as_str())
+    }
+
+    /// The source system.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The raw e-mail addresses.
+    pub fn emails(&self) -> &[String] {
+        &self.emails
+    }
+
+    /// The raw phone numbers.
+    pub fn phones(&self) -> &[String] {
+        &self.phones
+    }
+
+    /// The raw loyalty card numbers.
+    pub fn loyalty_cards(&self) -> &[String] {
+        &self.loyalty_cards
+    }
+
+    /// The raw device IDs.
+    pub fn devices(&self) -> &[String] {
+        &self.devices
+    }
+
+    /// The raw customer IDs with their issuing systems.
+    pub fn customer_ids(&self) -> &[(String, String)] {
+        &self.customer_ids
+    }
+
+    /// The street address, as given.
+    pub fn address_text(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
+    /// First and last seen, seconds since the Unix epoch.
+    pub fn seen_at(&self) -> (Option<i64>, Option<i64>) {
+        (self.first_seen, self.last_seen)
+    }
+
+    /// The channels the customer consented to.
+    pub fn consents(&self) -> Consent {
+        self.consent
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("emails", &self.emails.len())
+            .field("phones", &self.phones.len())
+            .field("loyalty_cards", &self.loyalty_cards.len())
+            .field("devices", &self.devices.len())
+            .field("customer_ids", &self.customer_ids.len())
+            .field(
+                "has_name",
+                &(self.first_name.is_some()
+                    || self.last_name.is_some()
+                    || self.full_name.is_some()),
+            )
+            .field("has_birth_date", &self.birth_date.is_some())
+            .finish_non_exhaustive()
+    }
+}
