@@ -45,10 +45,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod block;
+mod compare;
 mod error;
 mod normalize;
 mod record;
+mod score;
 
+pub use block::{
+    BlockingConfig, BlockingRule, BlockingStats, CandidatePair, Candidates, GenericConfig,
+    GenericReason, GenericValue, GenericValues, RuleStats,
+};
+pub use compare::{
+    CityLevel, Comparator, CompareConfig, ComparisonVector, CustomerIdLevel, DateLevel, EmailLevel,
+    FIELDS, Field, IdLevel, Level, NameLevel, PhoneLevel,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, DeviceKind, Email, Flag, IdKind,
@@ -58,4 +69,8 @@ pub use normalize::{
 pub use record::{
     BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, NONE, NameRole, Record,
     RecordId, RecordIx, RecordView, RejectedValue,
+};
+pub use score::{
+    Contribution, Explanation, MODEL_FORMAT_VERSION, Model, Patterns, PriorMode, ScoredPair,
+    TrainConfig, TrainReport, UCounts,
 };

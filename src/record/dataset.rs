@@ -490,10 +490,6 @@ impl<K: Hash + Eq + Clone> Interner<K> {
         Ok(id)
     }
 
-    pub(crate) fn get(&self, key: &K) -> Option<u32> {
-        self.map.get(key).copied()
-    }
-
     pub(crate) fn value(&self, id: u32) -> Option<&K> {
         self.values.get(id as usize)
     }

@@ -1,0 +1,291 @@
+//! Generic values: identifiers shared by many records that are not one person
+//! (a store's default loyalty card, a call-centre phone, `noemail@mail.ru`).
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::Inverted;
+use crate::error::{Error, Result};
+use crate::normalize::IdKind;
+use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, RecordIx};
+
+/// Thresholds for calling a shared identifier value generic.
+///
+/// A value held by at least [`min_records`](GenericConfig::min_records)
+/// records is generic when those records name at least
+/// [`min_distinct_people`](GenericConfig::min_distinct_people) different
+/// first names (nickname-equivalent names count as one) or birth dates, and
+/// these make up at least [`min_distinct_share`](GenericConfig::min_distinct_share)
+/// of the records that have one — one person's records with a few spelling
+/// variants do not qualify, a call-centre number typed for hundreds of
+/// callers does. A value held by [`max_records`](GenericConfig::max_records)
+/// or more records is generic whatever they hold.
+///
+/// # Example
+/// ```
+/// use idstitch::GenericConfig;
+///
+/// let cfg = GenericConfig::new().min_distinct_people(4).max_records(500);
+/// assert_eq!(cfg.get_max_records(), 500);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GenericConfig {
+    min_records: usize,
+    min_distinct_people: usize,
+    min_distinct_share: f64,
+    max_records: usize,
+}
+
+impl Default for GenericConfig {
+    fn default() -> Self {
+        GenericConfig {
+            min_records: 5,
+            min_distinct_people: 5,
+            min_distinct_share: 0.3,
+            max_records: 2_000,
+        }
+    }
+}
+
+impl GenericConfig {
+    /// The defaults: 5 records, 5 distinct people making up 30 % of those
+    /// with a name or birth date, or 2,000 records whatever they hold.
+    pub fn new() -> GenericConfig {
+        GenericConfig::default()
+    }
+
+    /// Values held by fewer records are never generic.
+    #[must_use]
+    pub fn min_records(mut self, n: usize) -> GenericConfig {
+        self.min_records = n;
+        self
+    }
+
+    /// Distinct first names or birth dates that make a value generic.
+    #[must_use]
+    pub fn min_distinct_people(mut self, n: usize) -> GenericConfig {
+        self.min_distinct_people = n;
+        self
+    }
+
+    /// The share (0–1) of distinct first names or birth dates among the
+    /// records that have one.
+    #[must_use]
+    pub fn min_distinct_share(mut self, share: f64) -> GenericConfig {
+        self.min_distinct_share = share;
+        self
+    }
+
+    /// Values held by this many records or more are generic outright.
+    #[must_use]
+    pub fn max_records(mut self, n: usize) -> GenericConfig {
+        self.max_records = n;
+        self
+    }
+
+    /// The outright-generic record count.
+    pub fn get_max_records(&self) -> usize {
+        self.max_records
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.min_records < 2 {
+            return Err(Error::config("generic.min_records", "must be at least 2"));
+        }
+        if self.min_distinct_people < 2 {
+            return Err(Error::config(
+                "generic.min_distinct_people",
+                "must be at least 2",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_distinct_share) {
+            return Err(Error::config(
+                "generic.min_distinct_share",
+                "must be in [0, 1]",
+            ));
+        }
+        if self.max_records < self.min_records {
+            return Err(Error::config(
+                "generic.max_records",
+                "must be at least min_records",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why a value was judged generic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GenericReason {
+    /// Its records name many different people.
+    ConflictingNames,
+    /// Its records carry many different birth dates.
+    ConflictingBirthDates,
+    /// More records hold it than one person plausibly has.
+    TooManyRecords,
+}
+
+/// One generic value, for run statistics. The value itself is an interned ID
+/// ([`Dataset::value_text`] prints it, for callers that choose to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenericValue {
+    /// The identifier type.
+    pub kind: IdKind,
+    /// The interned value ID.
+    pub value: u32,
+    /// Records holding it.
+    pub records: u32,
+    /// Distinct first names among them.
+    pub distinct_first_names: u32,
+    /// Distinct birth dates among them.
+    pub distinct_birth_dates: u32,
+    /// Why it is generic.
+    pub reason: GenericReason,
+}
+
+/// The generic values of a dataset: kept out of blocking, neutral as evidence.
+///
+/// # Example
+/// ```
+/// use idstitch::{Dataset, GenericConfig, GenericValues, IdKind, Record};
+///
+/// let names = ["Анна", "Борис", "Вера", "Глеб", "Дина", "Егор"];
+/// let records = names
+///     .iter()
+///     .enumerate()
+///     .map(|(i, n)| Record::new(i.to_string(), "call").phone("+7 495 123-45-67").first_name(*n))
+///     .collect();
+/// let ds = Dataset::build(records)?;
+/// let generic = GenericValues::detect(&ds, &GenericConfig::new())?;
+/// assert_eq!(generic.values().len(), 1);
+/// assert_eq!(generic.values()[0].kind, IdKind::Phone);
+/// assert_eq!(generic.values()[0].records, 6);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct GenericValues {
+    flags: [Vec<bool>; 5],
+    list: Vec<GenericValue>,
+}
+
+impl GenericValues {
+    /// Examines every identifier value of every type.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for thresholds out of range.
+    pub fn detect(ds: &Dataset, cfg: &GenericConfig) -> Result<GenericValues> {
+        cfg.validate()?;
+        let index: Vec<Inverted> = (0..ID_SLOTS.len())
+            .map(|s| Inverted::build(ds, s))
+            .collect();
+        Ok(Self::detect_in(ds, cfg, &index))
+    }
+
+    pub(crate) fn detect_in(
+        ds: &Dataset,
+        cfg: &GenericConfig,
+        index: &[Inverted],
+    ) -> GenericValues {
+        let mut out = GenericValues::default();
+        for (slot, inv) in index.iter().enumerate() {
+            let found: Vec<GenericValue> = (0..inv.values())
+                .into_par_iter()
+                .filter_map(|v| {
+                    let members = inv.members(v);
+                    (members.len() >= cfg.min_records)
+                        .then(|| judge(ds, cfg, ID_SLOTS[slot], v, members))
+                        .flatten()
+                })
+                .collect();
+            let mut flags = vec![false; inv.values() as usize];
+            for g in &found {
+                flags[g.value as usize] = true;
+            }
+            out.flags[slot] = flags;
+            out.list.extend(found);
+        }
+        out
+    }
+
+    /// Whether a value is generic.
+    pub fn is_generic(&self, kind: IdKind, value: u32) -> bool {
+        crate::record::slot(kind).is_some_and(|s| self.is_generic_slot(s, value))
+    }
+
+    #[inline]
+    pub(crate) fn is_generic_slot(&self, slot: usize, value: u32) -> bool {
+        self.flags[slot]
+            .get(value as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Every generic value, by type then value ID.
+    pub fn values(&self) -> &[GenericValue] {
+        &self.list
+    }
+}
+
+/// The first-name key people are told apart by: the smallest nickname group,
+/// or the transliteration key for names outside the table.
+pub(crate) fn person_key(ds: &Dataset, r: RecordIx) -> u32 {
+    let id = ds.rows[r as usize].names[NameRole::First as usize];
+    match ds.name_info.get(id as usize) {
+        None => NONE,
+        Some(e) => match e.groups.first() {
+            Some(&g) => 0x8000_0000 | u32::from(g),
+            None => e.key & 0x7FFF_FFFF,
+        },
+    }
+}
+
+fn judge(
+    ds: &Dataset,
+    cfg: &GenericConfig,
+    kind: IdKind,
+    value: u32,
+    members: &[RecordIx],
+) -> Option<GenericValue> {
+    let mut names: Vec<u32> = Vec::new();
+    let mut dates: Vec<u32> = Vec::new();
+    for &r in members {
+        let k = person_key(ds, r);
+        if k != NONE {
+            names.push(k);
+        }
+        let d = ds.rows[r as usize].dob;
+        if d != NONE {
+            dates.push(d);
+        }
+    }
+    let with_names = names.len();
+    let with_dates = dates.len();
+    let distinct = |v: &mut Vec<u32>| {
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    let (n_names, n_dates) = (distinct(&mut names), distinct(&mut dates));
+    let conflicting = |n: usize, with: usize| {
+        n >= cfg.min_distinct_people && n as f64 >= cfg.min_distinct_share * with as f64
+    };
+    let reason = if conflicting(n_names, with_names) {
+        GenericReason::ConflictingNames
+    } else if conflicting(n_dates, with_dates) {
+        GenericReason::ConflictingBirthDates
+    } else if members.len() >= cfg.max_records {
+        GenericReason::TooManyRecords
+    } else {
+        return None;
+    };
+    // Counts are bounded by the number of records, below u32::MAX.
+    Some(GenericValue {
+        kind,
+        value,
+        records: members.len() as u32,
+        distinct_first_names: n_names as u32,
+        distinct_birth_dates: n_dates as u32,
+        reason,
+    })
+}

@@ -1,0 +1,421 @@
+//! Comparison: how two records agree, field by field, as small enums.
+//!
+//! [`Comparator::compare`] turns a record pair into a [`ComparisonVector`]:
+//! one [`Level`] per [`Field`]. A field missing on either side is
+//! [`Level::Missing`] (neutral). Multi-valued identifiers take the best level
+//! over all value pairs; agreement only on a [generic value](crate::GenericValues)
+//! is its own, neutral level.
+
+mod levels;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use levels::LEVEL_CODES;
+pub use levels::{
+    CityLevel, CustomerIdLevel, DateLevel, EmailLevel, IdLevel, Level, NameLevel, PhoneLevel,
+};
+
+use crate::block::GenericValues;
+use crate::error::{Error, Result};
+use crate::record::{Dataset, NONE, NameRole, RecordIx, unpack_date};
+
+/// A compared field.
+///
+/// # Example
+/// ```
+/// use idstitch::Field;
+///
+/// assert_eq!(Field::Surname.as_str(), "surname");
+/// assert_eq!("birth_date".parse::<Field>()?, Field::BirthDate);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// Given name.
+    FirstName,
+    /// Middle name or patronymic.
+    MiddleName,
+    /// Family name.
+    Surname,
+    /// Date of birth.
+    BirthDate,
+    /// E-mail addresses.
+    Email,
+    /// Phone numbers.
+    Phone,
+    /// Loyalty cards.
+    Loyalty,
+    /// Advertising/device IDs.
+    Device,
+    /// Source-scoped customer IDs.
+    CustomerId,
+    /// City.
+    City,
+}
+
+/// The number of compared fields.
+pub const FIELDS: usize = 10;
+
+impl Field {
+    /// Every field, in vector order.
+    pub const ALL: [Field; FIELDS] = [
+        Field::FirstName,
+        Field::MiddleName,
+        Field::Surname,
+        Field::BirthDate,
+        Field::Email,
+        Field::Phone,
+        Field::Loyalty,
+        Field::Device,
+        Field::CustomerId,
+        Field::City,
+    ];
+
+    /// The stable snake-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Field::FirstName => "first_name",
+            Field::MiddleName => "middle_name",
+            Field::Surname => "surname",
+            Field::BirthDate => "birth_date",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::Loyalty => "loyalty",
+            Field::Device => "device",
+            Field::CustomerId => "customer_id",
+            Field::City => "city",
+        }
+    }
+
+    /// The levels this field can take, best agreement first, `Missing` excluded.
+    pub fn levels(self) -> &'static [Level] {
+        levels::levels_of(self)
+    }
+}
+
+impl std::str::FromStr for Field {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Field::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                Error::unknown_name(
+                    "field",
+                    "first_name, middle_name, surname, birth_date, email, phone, loyalty, device, \
+                 customer_id, city",
+                )
+            })
+    }
+}
+
+/// One level per field: how a pair of records agrees.
+///
+/// Stored as one byte per field (the level's code), so a vector is 10 bytes
+/// and vectors group cheaply for training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ComparisonVector(pub(crate) [u8; FIELDS]);
+
+impl ComparisonVector {
+    /// The level of one field.
+    pub fn level(&self, field: Field) -> Level {
+        Level::from_code(field, self.0[field as usize])
+    }
+
+    /// Sets the level of one field.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the level does not belong to the field.
+    pub fn set(&mut self, field: Field, level: Level) -> Result<()> {
+        self.0[field as usize] = level
+            .code_for(field)
+            .ok_or_else(|| Error::config("level", "does not belong to this field"))?;
+        Ok(())
+    }
+
+    pub(crate) fn code(&self, field: usize) -> u8 {
+        self.0[field]
+    }
+}
+
+/// Comparison thresholds.
+///
+/// # Example
+/// ```
+/// use idstitch::CompareConfig;
+///
+/// let cfg = CompareConfig::new().jaro_winkler(0.94, 0.88);
+/// assert_eq!(cfg.thresholds(), (0.94, 0.88));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CompareConfig {
+    jw_high: f64,
+    jw_low: f64,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        CompareConfig {
+            jw_high: 0.92,
+            jw_low: 0.85,
+        }
+    }
+}
+
+impl CompareConfig {
+    /// Jaro–Winkler thresholds 0.92 and 0.85.
+    pub fn new() -> CompareConfig {
+        CompareConfig::default()
+    }
+
+    /// The two Jaro–Winkler similarity thresholds for names (high, low).
+    #[must_use]
+    pub fn jaro_winkler(mut self, high: f64, low: f64) -> CompareConfig {
+        self.jw_high = high;
+        self.jw_low = low;
+        self
+    }
+
+    /// The thresholds (high, low).
+    pub fn thresholds(&self) -> (f64, f64) {
+        (self.jw_high, self.jw_low)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.jw_low) || !(self.jw_low..=1.0).contains(&self.jw_high) {
+            return Err(Error::config("jaro_winkler", "need 0 <= low <= high <= 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Compares records of one dataset.
+///
+/// # Example
+/// ```
+/// use idstitch::{Comparator, CompareConfig, Dataset, Field, GenericValues, Level, NameLevel, Record};
+///
+/// let ds = Dataset::build(vec![
+///     Record::new("1", "crm").first_name("Александр").last_name("Иванов"),
+///     Record::new("2", "app").first_name("Sasha").last_name("Ivanov"),
+/// ])?;
+/// let generic = GenericValues::default();
+/// let cmp = Comparator::new(&ds, &generic, CompareConfig::new())?;
+/// let v = cmp.compare(0, 1);
+/// assert_eq!(v.level(Field::FirstName), Level::Name(NameLevel::Nickname));
+/// assert_eq!(v.level(Field::Surname), Level::Name(NameLevel::Translit));
+/// assert_eq!(v.level(Field::Email), Level::Missing);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Comparator<'a> {
+    pub(crate) ds: &'a Dataset,
+    generic: &'a GenericValues,
+    cfg: CompareConfig,
+}
+
+impl<'a> Comparator<'a> {
+    /// A comparator over `ds`, treating `generic` values as no evidence.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for thresholds out of range.
+    pub fn new(
+        ds: &'a Dataset,
+        generic: &'a GenericValues,
+        cfg: CompareConfig,
+    ) -> Result<Comparator<'a>> {
+        cfg.validate()?;
+        Ok(Comparator { ds, generic, cfg })
+    }
+
+    /// The dataset compared.
+    pub fn dataset(&self) -> &'a Dataset {
+        self.ds
+    }
+
+    /// Compares two records (indices out of range compare as all-missing).
+    pub fn compare(&self, a: RecordIx, b: RecordIx) -> ComparisonVector {
+        let ds = self.ds;
+        let (Some(ra), Some(rb)) = (ds.rows.get(a as usize), ds.rows.get(b as usize)) else {
+            return ComparisonVector::default();
+        };
+        let mut v = [0u8; FIELDS];
+        v[Field::FirstName as usize] = self.name(ra.names[0], rb.names[0], NameRole::First) as u8;
+        v[Field::MiddleName as usize] = self.name(ra.names[1], rb.names[1], NameRole::Middle) as u8;
+        v[Field::Surname as usize] = self.name(ra.names[2], rb.names[2], NameRole::Surname) as u8;
+        v[Field::BirthDate as usize] = date(ra.dob, rb.dob) as u8;
+        v[Field::Email as usize] = self.emails(a, b) as u8;
+        v[Field::Phone as usize] = self.phones(a, b) as u8;
+        v[Field::Loyalty as usize] = self.ids(a, b, 2) as u8;
+        v[Field::Device as usize] = self.ids(a, b, 3) as u8;
+        v[Field::CustomerId as usize] = self.customer_ids(a, b) as u8;
+        v[Field::City as usize] = if ra.city == NONE || rb.city == NONE {
+            0
+        } else if ra.city == rb.city {
+            CityLevel::Exact as u8
+        } else {
+            CityLevel::Different as u8
+        };
+        ComparisonVector(v)
+    }
+
+    fn name(&self, a: u32, b: u32, role: NameRole) -> u8 {
+        if a == NONE || b == NONE {
+            return 0;
+        }
+        if a == b {
+            return NameLevel::Exact as u8;
+        }
+        let info = &self.ds.name_info;
+        let (Some(x), Some(y)) = (info.get(a as usize), info.get(b as usize)) else {
+            return 0;
+        };
+        if x.key == y.key {
+            return NameLevel::Translit as u8;
+        }
+        if role == NameRole::First && x.groups.iter().any(|g| y.groups.binary_search(g).is_ok()) {
+            return NameLevel::Nickname as u8;
+        }
+        if role == NameRole::Surname && x.stem == y.stem && x.gender != y.gender {
+            return NameLevel::GenderForm as u8;
+        }
+        let keys = &self.ds.name_keys;
+        let (Some(kx), Some(ky)) = (keys.value(x.key), keys.value(y.key)) else {
+            return NameLevel::Different as u8;
+        };
+        let sim = strsim::jaro_winkler(kx, ky);
+        if sim >= self.cfg.jw_high {
+            NameLevel::JaroWinklerHigh as u8
+        } else if sim >= self.cfg.jw_low {
+            NameLevel::JaroWinklerLow as u8
+        } else {
+            NameLevel::Different as u8
+        }
+    }
+
+    fn shared(&self, x: &[u32], y: &[u32], slot: usize) -> (bool, bool) {
+        // Both lists are sorted and distinct: one merge walk.
+        let (mut i, mut j) = (0, 0);
+        let (mut real, mut generic) = (false, false);
+        while i < x.len() && j < y.len() {
+            match x[i].cmp(&y[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    if self.generic.is_generic_slot(slot, x[i]) {
+                        generic = true;
+                    } else {
+                        real = true;
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        (real, generic)
+    }
+
+    fn emails(&self, a: RecordIx, b: RecordIx) -> u8 {
+        let (x, y) = (self.ds.slot_values(a, 0), self.ds.slot_values(b, 0));
+        if x.is_empty() || y.is_empty() {
+            return 0;
+        }
+        let (real, generic) = self.shared(x, y, 0);
+        if real {
+            return EmailLevel::Exact as u8;
+        }
+        let local = |e: u32| self.ds.email_local.get(e as usize);
+        let personal = |e: &&u32| !self.generic.is_generic_slot(0, **e);
+        let same_local = x.iter().filter(personal).any(|&e| {
+            y.iter()
+                .filter(personal)
+                .any(|&f| e != f && local(e) == local(f))
+        });
+        if same_local {
+            EmailLevel::SameLocalPart as u8
+        } else if generic {
+            EmailLevel::Generic as u8
+        } else {
+            EmailLevel::Different as u8
+        }
+    }
+
+    fn phones(&self, a: RecordIx, b: RecordIx) -> u8 {
+        let (x, y) = (self.ds.slot_values(a, 1), self.ds.slot_values(b, 1));
+        if x.is_empty() || y.is_empty() {
+            return 0;
+        }
+        let (real, generic) = self.shared(x, y, 1);
+        if real {
+            return PhoneLevel::Exact as u8;
+        }
+        let last7 = |id: u32| self.ds.phones.value(id).map(|v| v % 10_000_000);
+        let close = x.iter().any(|&p| {
+            !self.generic.is_generic_slot(1, p)
+                && y.iter()
+                    .any(|&q| p != q && !self.generic.is_generic_slot(1, q) && last7(p) == last7(q))
+        });
+        if close {
+            PhoneLevel::SameLast7 as u8
+        } else if generic {
+            PhoneLevel::Generic as u8
+        } else {
+            PhoneLevel::Different as u8
+        }
+    }
+
+    fn ids(&self, a: RecordIx, b: RecordIx, slot: usize) -> u8 {
+        let (x, y) = (self.ds.slot_values(a, slot), self.ds.slot_values(b, slot));
+        if x.is_empty() || y.is_empty() {
+            return 0;
+        }
+        match self.shared(x, y, slot) {
+            (true, _) => IdLevel::Exact as u8,
+            (false, true) => IdLevel::Generic as u8,
+            (false, false) => IdLevel::Different as u8,
+        }
+    }
+
+    fn customer_ids(&self, a: RecordIx, b: RecordIx) -> u8 {
+        let (x, y) = (self.ds.slot_values(a, 4), self.ds.slot_values(b, 4));
+        if x.is_empty() || y.is_empty() {
+            return 0;
+        }
+        match self.shared(x, y, 4) {
+            (true, _) => CustomerIdLevel::Exact as u8,
+            (false, true) => CustomerIdLevel::Generic as u8,
+            (false, false) => {
+                let system = |id: u32| self.ds.customer_system.get(id as usize);
+                if x.iter().any(|&p| y.iter().any(|&q| system(p) == system(q))) {
+                    CustomerIdLevel::DifferentSameSystem as u8
+                } else {
+                    0
+                }
+            }
+        }
+    }
+}
+
+fn date(a: u32, b: u32) -> u8 {
+    if a == NONE || b == NONE {
+        return 0;
+    }
+    if a == b {
+        return DateLevel::Exact as u8;
+    }
+    let (Some(x), Some(y)) = (unpack_date(a), unpack_date(b)) else {
+        return 0;
+    };
+    if x.year() != y.year() {
+        DateLevel::Different as u8
+    } else if x.month() == y.day() && x.day() == y.month() {
+        DateLevel::DayMonthSwapped as u8
+    } else {
+        DateLevel::SameYear as u8
+    }
+}
+
+#[cfg(test)]
+mod tests;

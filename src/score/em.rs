@@ -1,0 +1,508 @@
+//! Training: u from random record pairs, m and the priors by
+//! expectation–maximisation over the candidate pairs' comparison vectors.
+//!
+//! EM runs on [`Patterns`] — distinct (rule, comparison vector) pairs with
+//! counts — not on pairs, so an iteration costs microseconds however many
+//! pairs there are, and patterns computed on several machines merge by adding
+//! counts.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::{Model, PriorMode, ln_ratio, trainable_codes};
+use crate::block::{BlockingRule, Candidates};
+use crate::compare::{Comparator, ComparisonVector, FIELDS, Field, LEVEL_CODES};
+use crate::error::{Error, Result};
+
+/// Distinct comparison vectors per blocking rule, with counts: what EM trains on.
+///
+/// # Example
+/// ```
+/// use idstitch::{BlockingRule, ComparisonVector, Field, Level, PhoneLevel, Patterns};
+///
+/// let mut v = ComparisonVector::default();
+/// v.set(Field::Phone, Level::Phone(PhoneLevel::Exact))?;
+/// let mut a = Patterns::default();
+/// a.add(BlockingRule::Phone, v, 3);
+/// let mut b = Patterns::default();
+/// b.add(BlockingRule::Phone, v, 2);
+/// a.merge(&b);
+/// assert_eq!(a.pairs(), 5);
+/// assert_eq!(a.len(), 1);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Patterns {
+    counts: BTreeMap<(BlockingRule, ComparisonVector), u64>,
+}
+
+impl Patterns {
+    /// Compares every candidate pair (in parallel) and counts the vectors.
+    pub fn from_candidates(cmp: &Comparator<'_>, candidates: &Candidates) -> Patterns {
+        let rules = candidates.rules();
+        let map = candidates
+            .pairs()
+            .par_iter()
+            .with_min_len(4096)
+            .fold(
+                FxHashMap::default,
+                |mut m: FxHashMap<(u8, ComparisonVector), u64>, p| {
+                    *m.entry((p.rule, cmp.compare(p.a, p.b))).or_default() += 1;
+                    m
+                },
+            )
+            .reduce(FxHashMap::default, |mut a, b| {
+                for (k, v) in b {
+                    *a.entry(k).or_default() += v;
+                }
+                a
+            });
+        let mut out = Patterns::default();
+        for ((rule, v), n) in map {
+            if let Some(&r) = rules.get(rule as usize) {
+                out.add(r, v, n);
+            }
+        }
+        out
+    }
+
+    /// Adds `count` pairs with vector `v` found by `rule`.
+    pub fn add(&mut self, rule: BlockingRule, v: ComparisonVector, count: u64) {
+        *self.counts.entry((rule, v)).or_default() += count;
+    }
+
+    /// Adds another set of counts (from another partition or machine).
+    pub fn merge(&mut self, other: &Patterns) {
+        for (&(r, v), &n) in &other.counts {
+            self.add(r, v, n);
+        }
+    }
+
+    /// Distinct (rule, vector) patterns.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether there are no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Total pairs counted.
+    pub fn pairs(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// The patterns, ordered by rule and vector.
+    pub fn iter(&self) -> impl Iterator<Item = (BlockingRule, ComparisonVector, u64)> + '_ {
+        self.counts.iter().map(|(&(r, v), &n)| (r, v, n))
+    }
+}
+
+/// Level counts over random record pairs: the u estimate.
+///
+/// # Example
+/// ```
+/// use idstitch::{Comparator, CompareConfig, Dataset, GenericValues, Record, UCounts};
+///
+/// let records = (0..100).map(|i| Record::new(i.to_string(), "crm").first_name(["Анна", "Иван", "Олег"][i % 3])).collect();
+/// let ds = Dataset::build(records)?;
+/// let generic = GenericValues::default();
+/// let cmp = Comparator::new(&ds, &generic, CompareConfig::new())?;
+/// let u = UCounts::sample(&cmp, 10_000, 7);
+/// assert_eq!(u.pairs(), 10_000);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UCounts {
+    counts: Vec<[u64; LEVEL_CODES]>,
+    pairs: u64,
+}
+
+impl Default for UCounts {
+    fn default() -> Self {
+        UCounts {
+            counts: vec![[0; LEVEL_CODES]; FIELDS],
+            pairs: 0,
+        }
+    }
+}
+
+impl UCounts {
+    /// Compares `pairs` uniformly random distinct record pairs (seeded: the
+    /// same seed gives the same sample whatever the thread count).
+    pub fn sample(cmp: &Comparator<'_>, pairs: u64, seed: u64) -> UCounts {
+        let n = cmp.dataset().len() as u64;
+        if n < 2 {
+            return UCounts::default();
+        }
+        const CHUNK: u64 = 1 << 14;
+        let chunks = pairs.div_ceil(CHUNK);
+        (0..chunks)
+            .into_par_iter()
+            .map(|c| {
+                let mut rng = SplitMix64(seed ^ c.wrapping_mul(0xA076_1D64_78BD_642F));
+                let mut out = UCounts::default();
+                for _ in 0..CHUNK.min(pairs - c * CHUNK) {
+                    let a = below(rng.next(), n);
+                    let mut b = below(rng.next(), n - 1);
+                    if b >= a {
+                        b += 1;
+                    }
+                    // Both are below the record count, which fits u32.
+                    out.add(&cmp.compare(a as u32, b as u32));
+                }
+                out
+            })
+            .reduce(UCounts::default, |mut a, b| {
+                a.merge(&b);
+                a
+            })
+    }
+
+    /// Counts one comparison vector.
+    pub fn add(&mut self, v: &ComparisonVector) {
+        for f in Field::ALL {
+            let l = v.level(f);
+            if !l.is_neutral() {
+                self.counts[f as usize][usize::from(l.code())] += 1;
+            }
+        }
+        self.pairs += 1;
+    }
+
+    /// Adds another sample's counts.
+    pub fn merge(&mut self, other: &UCounts) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        self.pairs += other.pairs;
+    }
+
+    /// Pairs counted.
+    pub fn pairs(&self) -> u64 {
+        self.pairs
+    }
+
+    /// Sets `u` from the counts, smoothing by half a pair per level; fields
+    /// never observed keep their current values.
+    fn apply(&self, u: &mut [[f64; LEVEL_CODES]; FIELDS]) {
+        for f in Field::ALL {
+            let codes: Vec<usize> = trainable_codes(f).collect();
+            let row = &self.counts[f as usize];
+            let total: u64 = codes.iter().map(|&c| row[c]).sum();
+            if total == 0 {
+                continue;
+            }
+            let denom = total as f64 + 0.5 * codes.len() as f64;
+            for c in codes {
+                u[f as usize][c] = (row[c] as f64 + 0.5) / denom;
+            }
+        }
+    }
+}
+
+/// Training settings.
+///
+/// # Example
+/// ```
+/// use idstitch::{PriorMode, TrainConfig};
+///
+/// let cfg = TrainConfig::new().u_sample_pairs(200_000).seed(42).mode(PriorMode::PerRule);
+/// assert_eq!(cfg.get_seed(), 42);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    u_sample_pairs: u64,
+    seed: u64,
+    max_iterations: u32,
+    tolerance: f64,
+    estimate_u: bool,
+    mode: PriorMode,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            u_sample_pairs: 1_000_000,
+            seed: 0x1D57_17C4,
+            max_iterations: 200,
+            tolerance: 1e-7,
+            estimate_u: false,
+            mode: PriorMode::PerRule,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// 1,000,000 random pairs for u, up to 200 EM iterations, tolerance 1e-7,
+    /// u fixed during EM, per-rule priors.
+    pub fn new() -> TrainConfig {
+        TrainConfig::default()
+    }
+
+    /// Random record pairs compared to estimate u.
+    #[must_use]
+    pub fn u_sample_pairs(mut self, n: u64) -> TrainConfig {
+        self.u_sample_pairs = n;
+        self
+    }
+
+    /// The sampling seed.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> TrainConfig {
+        self.seed = seed;
+        self
+    }
+
+    /// The sampling seed.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// EM stops after this many iterations…
+    #[must_use]
+    pub fn max_iterations(mut self, n: u32) -> TrainConfig {
+        self.max_iterations = n;
+        self
+    }
+
+    /// …or once no parameter moves by more than this.
+    #[must_use]
+    pub fn tolerance(mut self, t: f64) -> TrainConfig {
+        self.tolerance = t;
+        self
+    }
+
+    /// Lets EM re-estimate u as well (classic Fellegi–Sunter EM). Off by
+    /// default: u from random pairs is better anchored.
+    #[must_use]
+    pub fn estimate_u(mut self, yes: bool) -> TrainConfig {
+        self.estimate_u = yes;
+        self
+    }
+
+    /// Which prior the trained model uses.
+    #[must_use]
+    pub fn mode(mut self, mode: PriorMode) -> TrainConfig {
+        self.mode = mode;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
+            return Err(Error::config("tolerance", "must be in (0, 1)"));
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::config("max_iterations", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// What training did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Random pairs compared for u.
+    pub u_pairs: u64,
+    /// Candidate pairs EM trained on.
+    pub em_pairs: u64,
+    /// Distinct (rule, vector) patterns.
+    pub patterns: u64,
+    /// EM iterations run.
+    pub iterations: u32,
+    /// Whether EM met the tolerance.
+    pub converged: bool,
+    /// Learnt prior per rule, with the pairs it was learnt from.
+    pub priors: Vec<(BlockingRule, f64, u64)>,
+    /// The prior over all record pairs.
+    pub global_prior: f64,
+}
+
+impl Model {
+    /// Trains a model on a blocked dataset: u from random pairs, then m and
+    /// the priors by EM on the candidate pairs.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for settings out of range.
+    pub fn train(
+        cmp: &Comparator<'_>,
+        candidates: &Candidates,
+        cfg: &TrainConfig,
+    ) -> Result<(Model, TrainReport)> {
+        cfg.validate()?;
+        let u = UCounts::sample(cmp, cfg.u_sample_pairs, cfg.seed);
+        let patterns = Patterns::from_candidates(cmp, candidates);
+        Model::fit(&patterns, &u, cmp.dataset().len() as u64, cfg)
+    }
+
+    /// Trains from precomputed counts (e.g. gathered from a cluster):
+    /// `records` is the dataset size, for the global prior.
+    ///
+    /// # Errors
+    /// As [`Model::train`].
+    pub fn fit(
+        patterns: &Patterns,
+        u: &UCounts,
+        records: u64,
+        cfg: &TrainConfig,
+    ) -> Result<(Model, TrainReport)> {
+        cfg.validate()?;
+        let mut model = Model::default();
+        u.apply(&mut model.u);
+        model.mode = cfg.mode;
+        // Groups: one per rule, or one for everything in global mode.
+        let mut rules: Vec<BlockingRule> = patterns.iter().map(|(r, _, _)| r).collect();
+        rules.dedup();
+        let global = cfg.mode == PriorMode::Global;
+        let groups = if global { 1 } else { rules.len() };
+        let masks: Vec<u16> = if global {
+            vec![0]
+        } else {
+            rules
+                .iter()
+                .map(|r| {
+                    r.conditioned_fields()
+                        .iter()
+                        .fold(0u16, |m, f| m | 1 << *f as u16)
+                })
+                .collect()
+        };
+        let rows: Vec<(usize, ComparisonVector, f64)> = patterns
+            .iter()
+            .map(|(r, v, n)| {
+                let g = if global {
+                    0
+                } else {
+                    rules.iter().position(|x| *x == r).unwrap_or(0)
+                };
+                (g, v, n as f64)
+            })
+            .collect();
+        let mut trainable = [[false; LEVEL_CODES]; FIELDS];
+        for f in Field::ALL {
+            for c in trainable_codes(f) {
+                trainable[f as usize][c] = true;
+            }
+        }
+        let mut lambda = vec![0.5f64; groups];
+        let (mut iterations, mut converged) = (0, false);
+        let mut group_pairs = vec![0.0f64; groups];
+        for &(g, _, n) in &rows {
+            group_pairs[g] += n;
+        }
+        while iterations < cfg.max_iterations && !rows.is_empty() {
+            iterations += 1;
+            let mut lw = [[0.0f64; LEVEL_CODES]; FIELDS];
+            for f in 0..FIELDS {
+                for c in 0..LEVEL_CODES {
+                    if trainable[f][c] {
+                        lw[f][c] = ln_ratio(model.m[f][c], model.u[f][c]);
+                    }
+                }
+            }
+            let mut acc_m = [[0.0f64; LEVEL_CODES]; FIELDS];
+            let mut acc_u = [[0.0f64; LEVEL_CODES]; FIELDS];
+            let mut acc_post = vec![0.0f64; groups];
+            for &(g, v, n) in &rows {
+                let lam = lambda[g];
+                let mut lo = ln_ratio(lam, 1.0 - lam);
+                for f in 0..FIELDS {
+                    let c = usize::from(v.code(f));
+                    if trainable[f][c] && masks[g] & (1 << f) == 0 {
+                        lo += lw[f][c];
+                    }
+                }
+                let post = 1.0 / (1.0 + (-lo).exp());
+                acc_post[g] += post * n;
+                for f in 0..FIELDS {
+                    let c = usize::from(v.code(f));
+                    if trainable[f][c] && masks[g] & (1 << f) == 0 {
+                        acc_m[f][c] += post * n;
+                        acc_u[f][c] += (1.0 - post) * n;
+                    }
+                }
+            }
+            let mut delta = 0.0f64;
+            for f in 0..FIELDS {
+                let tm: f64 = acc_m[f].iter().sum();
+                let tu: f64 = acc_u[f].iter().sum();
+                for c in 0..LEVEL_CODES {
+                    if !trainable[f][c] {
+                        continue;
+                    }
+                    if tm > 0.0 {
+                        let new = (acc_m[f][c] / tm).clamp(1e-9, 1.0);
+                        delta = delta.max((new - model.m[f][c]).abs());
+                        model.m[f][c] = new;
+                    }
+                    if cfg.estimate_u && tu > 0.0 {
+                        let new = (acc_u[f][c] / tu).clamp(1e-9, 1.0);
+                        delta = delta.max((new - model.u[f][c]).abs());
+                        model.u[f][c] = new;
+                    }
+                }
+            }
+            for g in 0..groups {
+                if group_pairs[g] > 0.0 {
+                    let new = (acc_post[g] / group_pairs[g]).clamp(1e-6, 1.0 - 1e-6);
+                    delta = delta.max((new - lambda[g]).abs());
+                    lambda[g] = new;
+                }
+            }
+            if delta < cfg.tolerance {
+                converged = true;
+                break;
+            }
+        }
+        let all_pairs = (records as f64) * (records.saturating_sub(1) as f64) / 2.0;
+        let expected_matches: f64 = lambda.iter().zip(&group_pairs).map(|(l, n)| l * n).sum();
+        model.global_prior = if all_pairs > 0.0 {
+            (expected_matches / all_pairs).clamp(1e-12, 1.0 - 1e-6)
+        } else {
+            1e-6
+        };
+        let mut report_priors = Vec::new();
+        if !global {
+            for (g, &r) in rules.iter().enumerate() {
+                report_priors.push((r, lambda[g], group_pairs[g] as u64));
+                if let Some(p) = model.priors.iter_mut().find(|(x, _)| *x == r) {
+                    p.1 = lambda[g];
+                }
+            }
+        }
+        let report = TrainReport {
+            u_pairs: u.pairs(),
+            em_pairs: patterns.pairs(),
+            patterns: patterns.len() as u64,
+            iterations,
+            converged,
+            priors: report_priors,
+            global_prior: model.global_prior,
+        };
+        Ok((model, report))
+    }
+}
+
+/// SplitMix64: a small, fast, seedable generator (sampling needs no more).
+pub(crate) struct SplitMix64(pub(crate) u64);
+
+impl SplitMix64 {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// A uniform value below `n` from 64 random bits (multiply-shift).
+fn below(x: u64, n: u64) -> u64 {
+    ((u128::from(x) * u128::from(n)) >> 64) as u64
+}

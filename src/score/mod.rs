@@ -1,0 +1,570 @@
+//! Fellegi–Sunter scoring: match weights from m/u probabilities, priors
+//! conditioned on how a pair was found, term-frequency adjustments, and an
+//! explanation (waterfall) for every score.
+//!
+//! A pair found by rule `r` scores
+//!
+//! ```text
+//! weight = log2(λr / (1 − λr))                       prior of rule r
+//!        + Σ over fields f not implied by r:  log2(m[f][level] / u[f][level])
+//!        + Σ over name and city fields agreeing on value v:  log2(u[f][level] / tf(v))
+//! probability = 2^weight / (1 + 2^weight)
+//! ```
+//!
+//! `λr` is the share of true matches among the pairs rule `r` finds, learnt by
+//! EM. The fields the rule implies (a shared phone for the phone rule) are
+//! already in `λr`, so they are not counted again. This is what keeps a pair
+//! that shares only a valid, non-generic phone a confident match when nothing
+//! contradicts it — with one global prior over all record pairs, as in Splink,
+//! such a pair scores about 0.5 (see [`PriorMode::Global`], kept for comparison).
+//!
+//! Missing fields and agreement on generic values weigh 0. Agreement never
+//! weighs below 0, however common the value.
+
+mod em;
+mod model_file;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use em::{Patterns, TrainConfig, TrainReport, UCounts};
+
+use crate::block::{BlockingRule, CandidatePair, Candidates};
+use crate::compare::LEVEL_CODES;
+use crate::compare::{Comparator, ComparisonVector, FIELDS, Field, Level};
+use crate::error::{Error, Result};
+use crate::record::{NONE, NameRole, RecordId, RecordIx};
+
+/// The model format version written by [`Model::to_json`].
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+
+/// How the prior match probability is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorMode {
+    /// One prior per blocking rule, with the rule's fields conditioned on (the default).
+    #[default]
+    PerRule,
+    /// One prior over all record pairs and every field counted, as Splink
+    /// does: for comparison only; it drops most single-identifier links.
+    Global,
+}
+
+/// Trained Fellegi–Sunter parameters.
+///
+/// # Example
+/// ```
+/// use idstitch::{Model, Field, Level, PhoneLevel};
+///
+/// let model = Model::default();
+/// let w = model.level_weight(Field::Phone, Level::Phone(PhoneLevel::Exact));
+/// assert!(w > 10.0);
+/// let again = Model::from_json(&model.to_json())?;
+/// assert_eq!(again, model);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub(crate) m: [[f64; LEVEL_CODES]; FIELDS],
+    pub(crate) u: [[f64; LEVEL_CODES]; FIELDS],
+    pub(crate) priors: Vec<(BlockingRule, f64)>,
+    pub(crate) global_prior: f64,
+    pub(crate) mode: PriorMode,
+    pub(crate) tf_fields: Vec<Field>,
+    pub(crate) tf_min: f64,
+}
+
+impl Default for Model {
+    /// Hand-set starting values: usable before training, and EM's start.
+    fn default() -> Self {
+        let mut m = [[0.0; LEVEL_CODES]; FIELDS];
+        let mut u = [[0.0; LEVEL_CODES]; FIELDS];
+        for f in Field::ALL {
+            let (mm, uu): (&[f64], &[f64]) = match f {
+                Field::FirstName | Field::MiddleName | Field::Surname => (
+                    &[0.80, 0.06, 0.04, 0.02, 0.04, 0.02, 0.02],
+                    &[0.01, 0.002, 0.004, 0.002, 0.01, 0.02, 0.952],
+                ),
+                Field::BirthDate => (&[0.90, 0.02, 0.03, 0.05], &[0.0002, 0.0001, 0.02, 0.9797]),
+                Field::Email | Field::Phone => {
+                    (&[0.60, 0.05, 0.0, 0.35], &[1e-6, 1e-4, 0.0, 0.999_899])
+                }
+                Field::Loyalty | Field::Device => (&[0.60, 0.0, 0.40], &[1e-6, 0.0, 0.999_999]),
+                Field::CustomerId => (&[0.50, 0.0, 0.50], &[1e-6, 0.0, 0.999_999]),
+                Field::City => (&[0.85, 0.15], &[0.05, 0.95]),
+            };
+            for (i, (&a, &b)) in mm.iter().zip(uu).enumerate() {
+                m[f as usize][i + 1] = a;
+                u[f as usize][i + 1] = b;
+            }
+        }
+        Model {
+            m,
+            u,
+            priors: BlockingRule::ALL.iter().map(|&r| (r, 0.5)).collect(),
+            global_prior: 1e-6,
+            mode: PriorMode::PerRule,
+            tf_fields: vec![Field::FirstName, Field::Surname, Field::City],
+            tf_min: 1e-6,
+        }
+    }
+}
+
+impl Model {
+    /// The m probability of a level: P(level | same person).
+    pub fn m(&self, field: Field, level: Level) -> Option<f64> {
+        let code = level.code_for(field)?;
+        (!level.is_neutral()).then(|| self.m[field as usize][usize::from(code)])
+    }
+
+    /// The u probability of a level: P(level | different people).
+    pub fn u(&self, field: Field, level: Level) -> Option<f64> {
+        let code = level.code_for(field)?;
+        (!level.is_neutral()).then(|| self.u[field as usize][usize::from(code)])
+    }
+
+    /// The match weight `log2(m/u)` of a level (0 for neutral levels and
+    /// levels of another field).
+    pub fn level_weight(&self, field: Field, level: Level) -> f64 {
+        match (self.m(field, level), self.u(field, level)) {
+            (Some(m), Some(u)) => ln_ratio(m, u) / std::f64::consts::LN_2,
+            _ => 0.0,
+        }
+    }
+
+    /// The prior match probability for pairs a rule finds ([`PriorMode::PerRule`]).
+    pub fn prior(&self, rule: BlockingRule) -> Option<f64> {
+        self.priors
+            .iter()
+            .find(|(r, _)| *r == rule)
+            .map(|(_, p)| *p)
+    }
+
+    /// The prior over all record pairs ([`PriorMode::Global`]).
+    pub fn global_prior(&self) -> f64 {
+        self.global_prior
+    }
+
+    /// How the prior is set.
+    pub fn mode(&self) -> PriorMode {
+        self.mode
+    }
+
+    /// Switches the prior mode (both priors are estimated by training).
+    #[must_use]
+    pub fn with_mode(mut self, mode: PriorMode) -> Model {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the fields that get term-frequency adjustments (name parts and city).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for a field that has no
+    /// frequency table (identifiers, birth date).
+    pub fn with_tf_fields(mut self, fields: impl IntoIterator<Item = Field>) -> Result<Model> {
+        let fields: Vec<Field> = fields.into_iter().collect();
+        if fields.iter().any(|f| tf_role(*f).is_none()) {
+            return Err(Error::config(
+                "tf_fields",
+                "only name parts and city have frequencies",
+            ));
+        }
+        self.tf_fields = fields;
+        Ok(self)
+    }
+
+    /// Sets m from labelled true matches (each level's share among them,
+    /// lightly smoothed), leaving u and the priors as they are.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{Comparator, CompareConfig, Dataset, Field, GenericValues, Level, Model, NameLevel, Record};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "crm").first_name("Анна").birth_date("01.02.1990"),
+    ///     Record::new("2", "web").first_name("Anna").birth_date("1990-02-01"),
+    /// ])?;
+    /// let generic = GenericValues::default();
+    /// let cmp = Comparator::new(&ds, &generic, CompareConfig::new())?;
+    /// let mut model = Model::default();
+    /// model.fit_labels(&cmp, &[(0, 1)]);
+    /// assert!(model.m(Field::FirstName, Level::Name(NameLevel::Translit)).unwrap() > 0.5);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn fit_labels(&mut self, cmp: &Comparator<'_>, matches: &[(RecordIx, RecordIx)]) {
+        let mut counts = [[0.0f64; LEVEL_CODES]; FIELDS];
+        for &(a, b) in matches {
+            let v = cmp.compare(a, b);
+            for f in Field::ALL {
+                let l = v.level(f);
+                if !l.is_neutral() {
+                    counts[f as usize][usize::from(l.code())] += 1.0;
+                }
+            }
+        }
+        for f in Field::ALL {
+            let trainable: Vec<usize> = trainable_codes(f).collect();
+            let total: f64 = trainable.iter().map(|&c| counts[f as usize][c]).sum();
+            if total == 0.0 {
+                continue;
+            }
+            let smooth = 0.1;
+            let denom = total + smooth * trainable.len() as f64;
+            for c in trainable {
+                self.m[f as usize][c] = (counts[f as usize][c] + smooth) / denom;
+            }
+        }
+    }
+
+    /// Scores every candidate pair in parallel; the result is in candidate
+    /// order and identical whatever the thread count.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the model has no
+    /// prior for one of the candidates' rules.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{BlockingConfig, Candidates, Comparator, CompareConfig, Dataset, Model, Record};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "telegram").phone("+7 912 345-67-89"),
+    ///     Record::new("2", "crm").phone("8 912 345 67 89").first_name("Ольга"),
+    /// ])?;
+    /// let c = Candidates::find(&ds, &BlockingConfig::new())?;
+    /// let cmp = Comparator::new(&ds, c.generic(), CompareConfig::new())?;
+    /// let model = Model::default();
+    /// let scored = model.score(&cmp, &c)?;
+    /// assert_eq!(scored.len(), 1);
+    /// // Default priors are 0.5: training learns how trustworthy a shared phone is.
+    /// assert!((scored[0].probability - 0.5).abs() < 1e-6);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn score(&self, cmp: &Comparator<'_>, candidates: &Candidates) -> Result<Vec<ScoredPair>> {
+        let scorer = Scorer::new(self, cmp, candidates.rules())?;
+        Ok(candidates
+            .pairs()
+            .par_iter()
+            .with_min_len(4096)
+            .map(|p| scorer.score(p))
+            .collect())
+    }
+
+    /// Scores one pair of records as if `rule` had found it (the arguments
+    /// may come in either order: scores are symmetric).
+    ///
+    /// # Errors
+    /// As [`Model::score`].
+    pub fn score_records(
+        &self,
+        cmp: &Comparator<'_>,
+        a: RecordIx,
+        b: RecordIx,
+        rule: BlockingRule,
+    ) -> Result<ScoredPair> {
+        let scorer = Scorer::new(self, cmp, &[rule])?;
+        Ok(scorer.score(&CandidatePair { a, b, rule: 0 }))
+    }
+
+    /// The full explanation of one pair's score: the prior and every field's
+    /// contribution, summing to the weight.
+    ///
+    /// # Errors
+    /// As [`Model::score`], and [`ErrorKind::RecordIndex`](crate::ErrorKind::RecordIndex)
+    /// for an index out of range.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{BlockingRule, Comparator, CompareConfig, Dataset, GenericValues, Model, Record};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "crm").phone("+79123456789").first_name("Ольга").birth_date("1990-05-01"),
+    ///     Record::new("2", "pos").phone("89123456789").first_name("Olga"),
+    /// ])?;
+    /// let generic = GenericValues::default();
+    /// let cmp = Comparator::new(&ds, &generic, CompareConfig::new())?;
+    /// let e = Model::default().explain(&cmp, 0, 1, BlockingRule::Phone)?;
+    /// let total: f64 = e.prior_weight + e.contributions.iter().map(|c| c.weight).sum::<f64>();
+    /// assert!((total - e.weight).abs() < 1e-9);
+    /// let json = serde_json::to_string(&e).unwrap();
+    /// assert!(json.contains("\"field\":\"first_name\""));
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn explain(
+        &self,
+        cmp: &Comparator<'_>,
+        a: RecordIx,
+        b: RecordIx,
+        rule: BlockingRule,
+    ) -> Result<Explanation> {
+        let ds = cmp.dataset();
+        let ida = ds.record(a)?.id().clone();
+        let idb = ds.record(b)?.id().clone();
+        let scorer = Scorer::new(self, cmp, &[rule])?;
+        let v = cmp.compare(a, b);
+        let table = &scorer.rules[0];
+        let mut contributions = Vec::with_capacity(FIELDS);
+        let mut weight = table.prior_weight;
+        for f in Field::ALL {
+            let level = v.level(f);
+            let conditioned = table.conditioned & (1 << f as u16) != 0;
+            let (base, tf) = scorer.field_weight(a.min(b), f, level.code(), conditioned);
+            let w = base + tf;
+            weight += w;
+            contributions.push(Contribution {
+                field: f,
+                level,
+                m: self.m(f, level),
+                u: self.u(f, level),
+                conditioned,
+                tf_adjustment: tf,
+                weight: w,
+            });
+        }
+        Ok(Explanation {
+            a: ida,
+            b: idb,
+            rule,
+            prior_weight: table.prior_weight,
+            contributions,
+            weight,
+            probability: probability(weight),
+        })
+    }
+}
+
+/// One scored candidate pair.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoredPair {
+    /// The lower record index.
+    pub a: RecordIx,
+    /// The higher record index.
+    pub b: RecordIx,
+    /// Index of the rule that found the pair (see [`Candidates::rules`]).
+    pub rule: u8,
+    /// The match weight, log2 of the posterior odds.
+    pub weight: f32,
+    /// The match probability.
+    pub probability: f32,
+}
+
+/// Why a pair scored what it did: the prior and each field's weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The first record.
+    pub a: RecordId,
+    /// The second record.
+    pub b: RecordId,
+    /// The rule the pair is scored under.
+    pub rule: BlockingRule,
+    /// log2 prior odds.
+    pub prior_weight: f64,
+    /// One entry per field, in [`Field::ALL`] order.
+    pub contributions: Vec<Contribution>,
+    /// Total weight: the prior plus every contribution.
+    pub weight: f64,
+    /// The match probability.
+    pub probability: f64,
+}
+
+/// One field's part in an [`Explanation`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// The field.
+    pub field: Field,
+    /// Its comparison level.
+    pub level: Level,
+    /// P(level | match), for non-neutral levels.
+    pub m: Option<f64>,
+    /// P(level | non-match), for non-neutral levels.
+    pub u: Option<f64>,
+    /// Whether the rule implies this field (its m/u weight is in the prior).
+    pub conditioned: bool,
+    /// The term-frequency adjustment included in `weight`.
+    pub tf_adjustment: f64,
+    /// The weight this field adds (log2).
+    pub weight: f64,
+}
+
+pub(crate) fn probability(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+/// `ln(a / b)`, finite for any probabilities (zeros are floored).
+pub(crate) fn ln_ratio(a: f64, b: f64) -> f64 {
+    a.max(1e-12).ln() - b.max(1e-12).ln()
+}
+
+/// Level codes that carry evidence in a field.
+pub(crate) fn trainable_codes(f: Field) -> impl Iterator<Item = usize> {
+    f.levels()
+        .iter()
+        .filter(|l| !l.is_neutral())
+        .map(|l| usize::from(l.code()))
+}
+
+fn tf_role(f: Field) -> Option<Option<NameRole>> {
+    match f {
+        Field::FirstName => Some(Some(NameRole::First)),
+        Field::MiddleName => Some(Some(NameRole::Middle)),
+        Field::Surname => Some(Some(NameRole::Surname)),
+        Field::City => Some(None),
+        _ => None,
+    }
+}
+
+struct RuleTable {
+    prior_weight: f64,
+    conditioned: u16,
+}
+
+/// Even odds, nothing conditioned: for a rule index the scorer does not know.
+const NO_RULE: RuleTable = RuleTable {
+    prior_weight: 0.0,
+    conditioned: 0,
+};
+
+struct TfTable {
+    /// `-log2(max(tf, tf_min))` per key ID.
+    neg_log2_tf: Vec<f32>,
+    role: Option<NameRole>,
+}
+
+/// Precomputed weights for the hot loop.
+struct Scorer<'a> {
+    cmp: Comparator<'a>,
+    weights: [[f64; LEVEL_CODES]; FIELDS],
+    log2_u: [[f64; LEVEL_CODES]; FIELDS],
+    rules: Vec<RuleTable>,
+    tf: [Option<TfTable>; FIELDS],
+}
+
+impl<'a> Scorer<'a> {
+    fn new(model: &Model, cmp: &Comparator<'a>, rules: &[BlockingRule]) -> Result<Scorer<'a>> {
+        let mut weights = [[0.0; LEVEL_CODES]; FIELDS];
+        let mut log2_u = [[0.0; LEVEL_CODES]; FIELDS];
+        for f in Field::ALL {
+            for c in trainable_codes(f) {
+                let (m, u) = (model.m[f as usize][c], model.u[f as usize][c]);
+                weights[f as usize][c] = ln_ratio(m, u) / std::f64::consts::LN_2;
+                log2_u[f as usize][c] = u.max(1e-12).log2();
+            }
+        }
+        let rules = rules
+            .iter()
+            .map(|&r| match model.mode {
+                PriorMode::PerRule => {
+                    let p = model.prior(r).ok_or_else(|| {
+                        Error::config(
+                            "rules",
+                            format!("the model has no prior for rule {}", r.as_str()),
+                        )
+                    })?;
+                    let conditioned = r
+                        .conditioned_fields()
+                        .iter()
+                        .fold(0u16, |m, f| m | 1 << *f as u16);
+                    Ok(RuleTable {
+                        prior_weight: ln_ratio(p, 1.0 - p) / std::f64::consts::LN_2,
+                        conditioned,
+                    })
+                }
+                PriorMode::Global => Ok(RuleTable {
+                    prior_weight: ln_ratio(model.global_prior, 1.0 - model.global_prior)
+                        / std::f64::consts::LN_2,
+                    conditioned: 0,
+                }),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ds = cmp.dataset();
+        let mut tf: [Option<TfTable>; FIELDS] = Default::default();
+        for &f in &model.tf_fields {
+            let Some(role) = tf_role(f) else { continue };
+            let freq = match role {
+                Some(r) => &ds.key_freq[r as usize],
+                None => &ds.city_freq,
+            };
+            let total: f64 = freq.iter().map(|&c| f64::from(c)).sum();
+            let neg_log2_tf = freq
+                .iter()
+                .map(|&c| -((f64::from(c) / total.max(1.0)).max(model.tf_min).log2()) as f32)
+                .collect();
+            tf[f as usize] = Some(TfTable { neg_log2_tf, role });
+        }
+        Ok(Scorer {
+            cmp: *cmp,
+            weights,
+            log2_u,
+            rules,
+            tf,
+        })
+    }
+
+    /// A field's (m/u weight, term-frequency adjustment) for record `a`'s value.
+    #[inline]
+    fn field_weight(&self, a: RecordIx, f: Field, code: u8, conditioned: bool) -> (f64, f64) {
+        let (fi, c) = (f as usize, usize::from(code));
+        let base = if conditioned {
+            0.0
+        } else {
+            self.weights[fi][c]
+        };
+        let mut tf = 0.0;
+        if let Some(t) = &self.tf[fi] {
+            // Exact and same-key agreement (codes 1 and 2 for names, 1 for city).
+            let agrees = c == 1 || (c == 2 && t.role.is_some());
+            if agrees {
+                let row = &self.cmp.ds.rows[a as usize];
+                let key = match t.role {
+                    Some(r) => self
+                        .cmp
+                        .ds
+                        .name_info
+                        .get(row.names[r as usize] as usize)
+                        .map_or(NONE, |e| e.key),
+                    None => row.city,
+                };
+                if let Some(&n) = t.neg_log2_tf.get(key as usize) {
+                    tf = self.log2_u[fi][c] + f64::from(n);
+                }
+            }
+        }
+        // Agreement is never evidence against a match.
+        if !conditioned && self.weights[fi][c] > 0.0 && base + tf < 0.0 {
+            tf = -base;
+        }
+        (base, tf)
+    }
+
+    #[inline]
+    fn vector_weight(&self, a: RecordIx, v: &ComparisonVector, table: &RuleTable) -> f64 {
+        let mut w = table.prior_weight;
+        for f in Field::ALL {
+            let code = v.code(f as usize);
+            if code == 0 {
+                continue;
+            }
+            let (base, tf) =
+                self.field_weight(a, f, code, table.conditioned & (1 << f as u16) != 0);
+            w += base + tf;
+        }
+        w
+    }
+
+    fn score(&self, p: &CandidatePair) -> ScoredPair {
+        let v = self.cmp.compare(p.a, p.b);
+        let table = self.rules.get(p.rule as usize).unwrap_or(&NO_RULE);
+        let w = self.vector_weight(p.a.min(p.b), &v, table);
+        ScoredPair {
+            a: p.a.min(p.b),
+            b: p.a.max(p.b),
+            rule: p.rule,
+            weight: w as f32,
+            probability: probability(w) as f32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
