@@ -14,11 +14,11 @@ use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, RecordIx};
 /// A value held by at least [`min_records`](GenericConfig::min_records)
 /// records is generic when those records name at least
 /// [`min_distinct_people`](GenericConfig::min_distinct_people) different
-/// first names (nickname-equivalent names count as one) or birth dates, and
-/// these make up at least [`min_distinct_share`](GenericConfig::min_distinct_share)
+/// first names (nickname-equivalent names count as one) or birth dates, and no
+/// one of them covers more than [`max_top_share`](GenericConfig::max_top_share)
 /// of the records that have one — one person's records with a few spelling
-/// variants do not qualify, a call-centre number typed for hundreds of
-/// callers does. A value held by [`max_records`](GenericConfig::max_records)
+/// variants do not qualify (their commonest spelling dominates), a
+/// call-centre number typed for hundreds of callers does. A value held by [`max_records`](GenericConfig::max_records)
 /// or more records is generic whatever they hold.
 ///
 /// # Example
@@ -32,7 +32,7 @@ use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, RecordIx};
 pub struct GenericConfig {
     min_records: usize,
     min_distinct_people: usize,
-    min_distinct_share: f64,
+    max_top_share: f64,
     max_records: usize,
 }
 
@@ -41,15 +41,16 @@ impl Default for GenericConfig {
         GenericConfig {
             min_records: 5,
             min_distinct_people: 5,
-            min_distinct_share: 0.3,
+            max_top_share: 0.5,
             max_records: 2_000,
         }
     }
 }
 
 impl GenericConfig {
-    /// The defaults: 5 records, 5 distinct people making up 30 % of those
-    /// with a name or birth date, or 2,000 records whatever they hold.
+    /// The defaults: 5 records, 5 distinct first names or birth dates of
+    /// which none covers more than half the records, or 2,000 records
+    /// whatever they hold.
     pub fn new() -> GenericConfig {
         GenericConfig::default()
     }
@@ -68,11 +69,11 @@ impl GenericConfig {
         self
     }
 
-    /// The share (0–1) of distinct first names or birth dates among the
-    /// records that have one.
+    /// The largest share (0–1) of the records with a first name (or birth
+    /// date) that the commonest one may cover for the value to be generic.
     #[must_use]
-    pub fn min_distinct_share(mut self, share: f64) -> GenericConfig {
-        self.min_distinct_share = share;
+    pub fn max_top_share(mut self, share: f64) -> GenericConfig {
+        self.max_top_share = share;
         self
     }
 
@@ -98,9 +99,9 @@ impl GenericConfig {
                 "must be at least 2",
             ));
         }
-        if !(0.0..=1.0).contains(&self.min_distinct_share) {
+        if !(0.0..=1.0).contains(&self.max_top_share) {
             return Err(Error::config(
-                "generic.min_distinct_share",
+                "generic.max_top_share",
                 "must be in [0, 1]",
             ));
         }
@@ -259,20 +260,28 @@ fn judge(
             dates.push(d);
         }
     }
-    let with_names = names.len();
-    let with_dates = dates.len();
-    let distinct = |v: &mut Vec<u32>| {
+    // (distinct values, records holding the commonest one)
+    let spread = |v: &mut Vec<u32>| {
         v.sort_unstable();
-        v.dedup();
-        v.len()
+        let (mut distinct, mut top, mut run) = (0usize, 0usize, 0usize);
+        for i in 0..v.len() {
+            if i == 0 || v[i] != v[i - 1] {
+                distinct += 1;
+                run = 0;
+            }
+            run += 1;
+            top = top.max(run);
+        }
+        (distinct, top)
     };
-    let (n_names, n_dates) = (distinct(&mut names), distinct(&mut dates));
-    let conflicting = |n: usize, with: usize| {
-        n >= cfg.min_distinct_people && n as f64 >= cfg.min_distinct_share * with as f64
+    let (with_names, with_dates) = (names.len(), dates.len());
+    let ((n_names, top_name), (n_dates, top_date)) = (spread(&mut names), spread(&mut dates));
+    let conflicting = |n: usize, top: usize, with: usize| {
+        n >= cfg.min_distinct_people && top as f64 <= cfg.max_top_share * with as f64
     };
-    let reason = if conflicting(n_names, with_names) {
+    let reason = if conflicting(n_names, top_name, with_names) {
         GenericReason::ConflictingNames
-    } else if conflicting(n_dates, with_dates) {
+    } else if conflicting(n_dates, top_date, with_dates) {
         GenericReason::ConflictingBirthDates
     } else if members.len() >= cfg.max_records {
         GenericReason::TooManyRecords
