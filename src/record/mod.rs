@@ -185,7 +185,7 @@ impl Consent {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Record {
-    id: String,
+    pub(crate) id: String,
     source: String,
     region: Option<Region>,
     emails: Vec<String>,
