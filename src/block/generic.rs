@@ -100,10 +100,7 @@ impl GenericConfig {
             ));
         }
         if !(0.0..=1.0).contains(&self.max_top_share) {
-            return Err(Error::config(
-                "generic.max_top_share",
-                "must be in [0, 1]",
-            ));
+            return Err(Error::config("generic.max_top_share", "must be in [0, 1]"));
         }
         if self.max_records < self.min_records {
             return Err(Error::config(

@@ -103,6 +103,13 @@ impl BlockingRule {
         }
     }
 
+    /// The prior match probability assumed for this rule's pairs before
+    /// training, and the value training shrinks towards when the pairs carry
+    /// little other evidence: 0.9 for a shared identifier, 0.5 for name keys.
+    pub const fn default_prior(self) -> f64 {
+        if self.kind().is_some() { 0.9 } else { 0.5 }
+    }
+
     /// The fields every pair this rule finds agrees on. Scoring conditions on
     /// them: their evidence is in the rule's prior, not counted again.
     pub const fn conditioned_fields(self) -> &'static [Field] {

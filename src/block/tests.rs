@@ -23,14 +23,29 @@ fn ids(ds: &Dataset, c: &Candidates) -> Vec<(String, String, BlockingRule)> {
 }
 
 const NAMES: [&str; 12] = [
-    "Анна", "Борис", "Вера", "Глеб", "Дина", "Егор", "Жанна", "Зоя", "Игорь", "Кира", "Лев", "Мария",
+    "Анна",
+    "Борис",
+    "Вера",
+    "Глеб",
+    "Дина",
+    "Егор",
+    "Жанна",
+    "Зоя",
+    "Игорь",
+    "Кира",
+    "Лев",
+    "Мария",
 ];
 
 #[test]
 fn pairs_are_distinct_sorted_and_credited_to_the_first_rule() {
     let ds = build(vec![
-        Record::new("1", "web").email("anna@mail.ru").phone("+79123456789"),
-        Record::new("2", "app").email("anna@mail.ru").phone("89123456789"),
+        Record::new("1", "web")
+            .email("anna@mail.ru")
+            .phone("+79123456789"),
+        Record::new("2", "app")
+            .email("anna@mail.ru")
+            .phone("89123456789"),
         Record::new("3", "crm").email("anna@mail.ru"),
     ]);
     let cfg = BlockingConfig::new().rules([BlockingRule::Phone, BlockingRule::Email]);
@@ -43,7 +58,11 @@ fn pairs_are_distinct_sorted_and_credited_to_the_first_rule() {
             ("2".into(), "3".into(), BlockingRule::Email),
         ]
     );
-    assert!(c.pairs().windows(2).all(|w| (w[0].a, w[0].b) < (w[1].a, w[1].b)));
+    assert!(
+        c.pairs()
+            .windows(2)
+            .all(|w| (w[0].a, w[0].b) < (w[1].a, w[1].b))
+    );
     assert!(c.pairs().iter().all(|p| p.a < p.b));
     let email = &c.stats().rules[1];
     assert_eq!((email.pairs, email.new_pairs), (3, 2));
@@ -60,7 +79,12 @@ fn ten_thousand_records_on_one_placeholder_phone_give_no_pairs_through_it() {
                 .phone("+7 495 223-45-67")
                 .first_name(NAMES[i % NAMES.len()])
                 .last_name(format!("Фамилия{}", ["ов", "ин", "ев", "ский"][i % 4]))
-                .birth_date(format!("{:02}.{:02}.19{}", 1 + i % 28, 1 + i % 12, 50 + i % 40))
+                .birth_date(format!(
+                    "{:02}.{:02}.19{}",
+                    1 + i % 28,
+                    1 + i % 12,
+                    50 + i % 40
+                ))
         })
         .collect();
     let ds = build(records);
@@ -73,7 +97,10 @@ fn ten_thousand_records_on_one_placeholder_phone_give_no_pairs_through_it() {
     assert_eq!(g[0].records, 10_000);
     assert_eq!(g[0].reason, GenericReason::ConflictingNames);
     assert!(c.generic().is_generic(IdKind::Phone, g[0].value));
-    assert_eq!(ds.value_text(IdKind::Phone, g[0].value).as_deref(), Some("+74952234567"));
+    assert_eq!(
+        ds.value_text(IdKind::Phone, g[0].value).as_deref(),
+        Some("+74952234567")
+    );
     let st = &c.stats().rules[0];
     assert_eq!(st.generic_blocks, 1);
     assert_eq!(st.pairs_skipped_generic, 10_000 * 9_999 / 2);
@@ -85,7 +112,11 @@ fn a_household_phone_is_not_generic() {
     let records = ["Анна", "Борис", "Вера", "Глеб"]
         .iter()
         .enumerate()
-        .map(|(i, n)| Record::new(i.to_string(), "crm").phone("+79123456789").first_name(*n))
+        .map(|(i, n)| {
+            Record::new(i.to_string(), "crm")
+                .phone("+79123456789")
+                .first_name(*n)
+        })
         .collect();
     let ds = build(records);
     let c = Candidates::find(&ds, &BlockingConfig::new()).unwrap();
@@ -105,13 +136,18 @@ fn one_persons_many_records_are_windowed_not_generic_and_stay_chained() {
         })
         .collect();
     let ds = build(records);
-    let cfg = BlockingConfig::new().rules([BlockingRule::Loyalty]).window(4);
+    let cfg = BlockingConfig::new()
+        .rules([BlockingRule::Loyalty])
+        .window(4);
     let c = Candidates::find(&ds, &cfg).unwrap();
     assert!(c.generic().values().is_empty());
     let st = &c.stats().rules[0];
     assert_eq!(st.windowed_blocks, 1);
     assert!(c.pairs().len() <= 300 * 4);
-    assert_eq!(st.pairs_skipped_by_window, 300 * 299 / 2 - c.pairs().len() as u64);
+    assert_eq!(
+        st.pairs_skipped_by_window,
+        300 * 299 / 2 - c.pairs().len() as u64
+    );
     // Every record is reachable from record 0 through candidate pairs.
     let mut parent: Vec<usize> = (0..300).collect();
     fn find(p: &mut [usize], mut x: usize) -> usize {
@@ -122,7 +158,10 @@ fn one_persons_many_records_are_windowed_not_generic_and_stay_chained() {
         x
     }
     for p in c.pairs() {
-        let (a, b) = (find(&mut parent, p.a as usize), find(&mut parent, p.b as usize));
+        let (a, b) = (
+            find(&mut parent, p.a as usize),
+            find(&mut parent, p.b as usize),
+        );
         parent[a] = b;
     }
     let root = find(&mut parent, 0);
@@ -131,12 +170,17 @@ fn one_persons_many_records_are_windowed_not_generic_and_stay_chained() {
 
 #[test]
 fn a_value_with_no_evidence_is_generic_past_max_records() {
-    let records = (0..120).map(|i| Record::new(i.to_string(), "pos").loyalty_card("4600000000008")).collect();
+    let records = (0..120)
+        .map(|i| Record::new(i.to_string(), "pos").loyalty_card("4600000000008"))
+        .collect();
     let ds = build(records);
     let cfg = BlockingConfig::new().generic(GenericConfig::new().max_records(100));
     let c = Candidates::find(&ds, &cfg).unwrap();
     assert!(c.pairs().is_empty());
-    assert_eq!(c.generic().values()[0].reason, GenericReason::TooManyRecords);
+    assert_eq!(
+        c.generic().values()[0].reason,
+        GenericReason::TooManyRecords
+    );
 }
 
 #[test]
@@ -154,27 +198,58 @@ fn pairs_stay_within_the_documented_bound() {
     let cfg = BlockingConfig::new().rules([BlockingRule::SurnameBirthDate]);
     let c = Candidates::find(&ds, &cfg).unwrap();
     let k = cfg.pair_bound_per_key();
-    assert!(c.pairs().len() <= 2_000 * k / 2, "{} pairs", c.pairs().len());
+    assert!(
+        c.pairs().len() <= 2_000 * k / 2,
+        "{} pairs",
+        c.pairs().len()
+    );
     let st = &c.stats().rules[0];
     assert_eq!(st.largest_block, 2_000);
-    assert_eq!(st.pairs_skipped_by_window + c.pairs().len() as u64, 2_000 * 1_999 / 2);
+    assert_eq!(
+        st.pairs_skipped_by_window + c.pairs().len() as u64,
+        2_000 * 1_999 / 2
+    );
 }
 
 #[test]
 fn name_rules_find_transliterated_and_nickname_matches() {
     let ds = build(vec![
-        Record::new("1", "crm").last_name("Щукина").first_name("Юлия").birth_date("05.06.1991"),
-        Record::new("2", "web").last_name("Shchukina").first_name("Yulia").birth_date("1991-06-05"),
-        Record::new("3", "app").last_name("Петрова").first_name("Юля").birth_date("05.06.1991"),
-        Record::new("4", "pos").last_name("Щукин").first_name("Саша").city("Москва"),
-        Record::new("5", "pos").last_name("Shchukin").first_name("Alexander").city("Moskva"),
+        Record::new("1", "crm")
+            .last_name("Щукина")
+            .first_name("Юлия")
+            .birth_date("05.06.1991"),
+        Record::new("2", "web")
+            .last_name("Shchukina")
+            .first_name("Yulia")
+            .birth_date("1991-06-05"),
+        Record::new("3", "app")
+            .last_name("Петрова")
+            .first_name("Юля")
+            .birth_date("05.06.1991"),
+        Record::new("4", "pos")
+            .last_name("Щукин")
+            .first_name("Саша")
+            .city("Москва"),
+        Record::new("5", "pos")
+            .last_name("Shchukin")
+            .first_name("Alexander")
+            .city("Moskva"),
     ]);
     let c = Candidates::find(&ds, &BlockingConfig::new()).unwrap();
     let got = ids(&ds, &c);
-    assert!(got.contains(&("1".into(), "2".into(), BlockingRule::SurnameBirthDate)), "{got:?}");
+    assert!(
+        got.contains(&("1".into(), "2".into(), BlockingRule::SurnameBirthDate)),
+        "{got:?}"
+    );
     // A changed surname: same first name (nickname-equivalent) and birth date.
-    assert!(got.contains(&("1".into(), "3".into(), BlockingRule::FirstNameBirthDate)), "{got:?}");
-    assert!(got.contains(&("4".into(), "5".into(), BlockingRule::NamePhoneticCity)), "{got:?}");
+    assert!(
+        got.contains(&("1".into(), "3".into(), BlockingRule::FirstNameBirthDate)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("4".into(), "5".into(), BlockingRule::NamePhoneticCity)),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -192,7 +267,10 @@ fn input_order_does_not_change_the_pairs() {
     records.reverse();
     let ds2 = build(records);
     let cfg = BlockingConfig::new().max_block_size(10).window(3);
-    let (c1, c2) = (Candidates::find(&ds1, &cfg).unwrap(), Candidates::find(&ds2, &cfg).unwrap());
+    let (c1, c2) = (
+        Candidates::find(&ds1, &cfg).unwrap(),
+        Candidates::find(&ds2, &cfg).unwrap(),
+    );
     assert_eq!(ids(&ds1, &c1), ids(&ds2, &c2));
     assert_eq!(c1.stats(), c2.stats());
 }
@@ -209,7 +287,10 @@ fn bad_settings_are_typed_errors() {
         BlockingConfig::new().generic(GenericConfig::new().min_records(10).max_records(5)),
     ] {
         let err = Candidates::find(&ds, &cfg).unwrap_err();
-        assert!(matches!(err.kind(), crate::ErrorKind::Config { .. }), "{cfg:?}");
+        assert!(
+            matches!(err.kind(), crate::ErrorKind::Config { .. }),
+            "{cfg:?}"
+        );
     }
     assert!("nope".parse::<BlockingRule>().is_err());
     for r in BlockingRule::ALL {

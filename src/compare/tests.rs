@@ -32,30 +32,58 @@ fn r() -> Record {
 
 #[test]
 fn name_levels() {
-    let first = |a: &str, b: &str| pair(r().first_name(a), r().first_name(b)).level(Field::FirstName);
+    let first =
+        |a: &str, b: &str| pair(r().first_name(a), r().first_name(b)).level(Field::FirstName);
     let last = |a: &str, b: &str| pair(r().last_name(a), r().last_name(b)).level(Field::Surname);
     assert_eq!(first("Иван", "иван"), Level::Name(NameLevel::Exact));
     assert_eq!(first("Иван", "Ivan"), Level::Name(NameLevel::Translit));
     assert_eq!(first("Александр", "Саша"), Level::Name(NameLevel::Nickname));
     assert_eq!(first("Елена", "Lena"), Level::Name(NameLevel::Nickname));
-    assert_eq!(last("Иванов", "Иванова"), Level::Name(NameLevel::GenderForm));
-    assert_eq!(last("Иванов", "Ivanova"), Level::Name(NameLevel::GenderForm));
-    assert_eq!(last("Константинопольский", "Константинапольский"), Level::Name(NameLevel::JaroWinklerHigh));
-    assert_eq!(last("Павлов", "Павленко"), Level::Name(NameLevel::JaroWinklerLow));
+    assert_eq!(
+        last("Иванов", "Иванова"),
+        Level::Name(NameLevel::GenderForm)
+    );
+    assert_eq!(
+        last("Иванов", "Ivanova"),
+        Level::Name(NameLevel::GenderForm)
+    );
+    assert_eq!(
+        last("Константинопольский", "Константинапольский"),
+        Level::Name(NameLevel::JaroWinklerHigh)
+    );
+    assert_eq!(
+        last("Павлов", "Павленко"),
+        Level::Name(NameLevel::JaroWinklerLow)
+    );
     assert_eq!(last("Иванов", "Сидоров"), Level::Name(NameLevel::Different));
     // Nicknames are a first-name notion only.
     assert_ne!(last("Саша", "Александр"), Level::Name(NameLevel::Nickname));
-    assert_eq!(pair(r().first_name("Иван"), r()).level(Field::FirstName), Level::Missing);
+    assert_eq!(
+        pair(r().first_name("Иван"), r()).level(Field::FirstName),
+        Level::Missing
+    );
 }
 
 #[test]
 fn date_levels() {
     let d = |a: &str, b: &str| pair(r().birth_date(a), r().birth_date(b)).level(Field::BirthDate);
     assert_eq!(d("03.04.1990", "1990-04-03"), Level::Date(DateLevel::Exact));
-    assert_eq!(d("03.04.1990", "04.03.1990"), Level::Date(DateLevel::DayMonthSwapped));
-    assert_eq!(d("03.04.1990", "17.11.1990"), Level::Date(DateLevel::SameYear));
-    assert_eq!(d("03.04.1990", "03.04.1991"), Level::Date(DateLevel::Different));
-    assert_eq!(pair(r(), r().birth_date("03.04.1990")).level(Field::BirthDate), Level::Missing);
+    assert_eq!(
+        d("03.04.1990", "04.03.1990"),
+        Level::Date(DateLevel::DayMonthSwapped)
+    );
+    assert_eq!(
+        d("03.04.1990", "17.11.1990"),
+        Level::Date(DateLevel::SameYear)
+    );
+    assert_eq!(
+        d("03.04.1990", "03.04.1991"),
+        Level::Date(DateLevel::Different)
+    );
+    assert_eq!(
+        pair(r(), r().birth_date("03.04.1990")).level(Field::BirthDate),
+        Level::Missing
+    );
 }
 
 #[test]
@@ -65,24 +93,48 @@ fn email_levels() {
         let rb = b.iter().fold(r(), |r, v| r.email(*v));
         pair(ra, rb).level(Field::Email)
     };
-    assert_eq!(e(&["I.van@gmail.com"], &["ivan+shop@googlemail.com"]), Level::Email(EmailLevel::Exact));
-    assert_eq!(e(&["a@x.ru", "ivan@mail.ru"], &["ivan@mail.ru"]), Level::Email(EmailLevel::Exact));
-    assert_eq!(e(&["ivan@mail.ru"], &["ivan@bk.ru"]), Level::Email(EmailLevel::SameLocalPart));
-    assert_eq!(e(&["ivan@mail.ru"], &["petr@mail.ru"]), Level::Email(EmailLevel::Different));
+    assert_eq!(
+        e(&["I.van@gmail.com"], &["ivan+shop@googlemail.com"]),
+        Level::Email(EmailLevel::Exact)
+    );
+    assert_eq!(
+        e(&["a@x.ru", "ivan@mail.ru"], &["ivan@mail.ru"]),
+        Level::Email(EmailLevel::Exact)
+    );
+    assert_eq!(
+        e(&["ivan@mail.ru"], &["ivan@bk.ru"]),
+        Level::Email(EmailLevel::SameLocalPart)
+    );
+    assert_eq!(
+        e(&["ivan@mail.ru"], &["petr@mail.ru"]),
+        Level::Email(EmailLevel::Different)
+    );
     assert_eq!(e(&[], &["petr@mail.ru"]), Level::Missing);
 }
 
 #[test]
 fn phone_levels() {
     let p = |a: &str, b: &str| pair(r().phone(a), r().phone(b)).level(Field::Phone);
-    assert_eq!(p("+7 912 345-67-89", "8 (912) 3456789"), Level::Phone(PhoneLevel::Exact));
-    assert_eq!(p("+7 912 345-67-89", "+7 926 345-67-89"), Level::Phone(PhoneLevel::SameLast7));
-    assert_eq!(p("+7 912 345-67-89", "+7 912 111-22-33"), Level::Phone(PhoneLevel::Different));
+    assert_eq!(
+        p("+7 912 345-67-89", "8 (912) 3456789"),
+        Level::Phone(PhoneLevel::Exact)
+    );
+    assert_eq!(
+        p("+7 912 345-67-89", "+7 926 345-67-89"),
+        Level::Phone(PhoneLevel::SameLast7)
+    );
+    assert_eq!(
+        p("+7 912 345-67-89", "+7 912 111-22-33"),
+        Level::Phone(PhoneLevel::Different)
+    );
 }
 
 #[test]
 fn identifier_levels() {
-    let l = pair(r().loyalty_card("2000000000015"), r().loyalty_card("2000000000015"));
+    let l = pair(
+        r().loyalty_card("2000000000015"),
+        r().loyalty_card("2000000000015"),
+    );
     assert_eq!(l.level(Field::Loyalty), Level::Id(IdLevel::Exact));
     let d = pair(
         r().device("6D92078A-8246-4BA4-AE5B-76104861E7DC"),
@@ -92,8 +144,14 @@ fn identifier_levels() {
     let c = |a: (&str, &str), b: (&str, &str)| {
         pair(r().customer_id(a.0, a.1), r().customer_id(b.0, b.1)).level(Field::CustomerId)
     };
-    assert_eq!(c(("crm", "42"), ("crm", "42")), Level::CustomerId(CustomerIdLevel::Exact));
-    assert_eq!(c(("crm", "42"), ("crm", "43")), Level::CustomerId(CustomerIdLevel::DifferentSameSystem));
+    assert_eq!(
+        c(("crm", "42"), ("crm", "42")),
+        Level::CustomerId(CustomerIdLevel::Exact)
+    );
+    assert_eq!(
+        c(("crm", "42"), ("crm", "43")),
+        Level::CustomerId(CustomerIdLevel::DifferentSameSystem)
+    );
     // IDs of different systems say nothing about each other.
     assert_eq!(c(("crm", "42"), ("shop", "42")), Level::Missing);
 }
@@ -111,26 +169,42 @@ fn agreement_on_a_generic_value_is_its_own_neutral_level() {
     let mut records: Vec<Record> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| Record::new(i.to_string(), "call").phone("+7 495 223-45-67").first_name(*n))
+        .map(|(i, n)| {
+            Record::new(i.to_string(), "call")
+                .phone("+7 495 223-45-67")
+                .first_name(*n)
+        })
         .collect();
     records[0] = records[0].clone().phone("+7 912 345-67-89");
     records[1] = records[1].clone().phone("+7 926 345-67-89");
     let ds = DatasetBuilder::new().build(records).unwrap();
     let generic = GenericValues::detect(&ds, &GenericConfig::new()).unwrap();
     let cmp = Comparator::new(&ds, &generic, CompareConfig::new()).unwrap();
-    assert_eq!(cmp.compare(2, 3).level(Field::Phone), Level::Phone(PhoneLevel::Generic));
+    assert_eq!(
+        cmp.compare(2, 3).level(Field::Phone),
+        Level::Phone(PhoneLevel::Generic)
+    );
     assert!(cmp.compare(2, 3).level(Field::Phone).is_neutral());
     // A real near-match wins over the shared generic number.
-    assert_eq!(cmp.compare(0, 1).level(Field::Phone), Level::Phone(PhoneLevel::SameLast7));
+    assert_eq!(
+        cmp.compare(0, 1).level(Field::Phone),
+        Level::Phone(PhoneLevel::SameLast7)
+    );
 }
 
 #[test]
 fn vectors_set_and_reject_foreign_levels() {
     let mut v = ComparisonVector::default();
-    v.set(Field::BirthDate, Level::Date(DateLevel::SameYear)).unwrap();
+    v.set(Field::BirthDate, Level::Date(DateLevel::SameYear))
+        .unwrap();
     assert_eq!(v.level(Field::BirthDate), Level::Date(DateLevel::SameYear));
     assert!(v.set(Field::Phone, Level::Date(DateLevel::Exact)).is_err());
-    assert!(CompareConfig::new().jaro_winkler(0.8, 0.9).validate().is_err());
+    assert!(
+        CompareConfig::new()
+            .jaro_winkler(0.8, 0.9)
+            .validate()
+            .is_err()
+    );
     let ds = DatasetBuilder::new().build(vec![]).unwrap();
     let g = GenericValues::default();
     let cmp = Comparator::new(&ds, &g, CompareConfig::new()).unwrap();

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::{Model, PriorMode, ln_ratio, trainable_codes};
+use super::{Model, PriorMode, ln_ratio, ln_ratio_not_exact, rule_masks, trainable_codes};
 use crate::block::{BlockingRule, Candidates};
 use crate::compare::{Comparator, ComparisonVector, FIELDS, Field, LEVEL_CODES};
 use crate::error::{Error, Result};
@@ -36,6 +36,9 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Patterns {
+    /// Rules in priority order: a pair credited to a rule was not found by
+    /// the rules before it, which scoring takes into account.
+    rules: Vec<BlockingRule>,
     counts: BTreeMap<(BlockingRule, ComparisonVector), u64>,
 }
 
@@ -60,7 +63,7 @@ impl Patterns {
                 }
                 a
             });
-        let mut out = Patterns::default();
+        let mut out = Patterns::with_rules(rules.iter().copied());
         for ((rule, v), n) in map {
             if let Some(&r) = rules.get(rule as usize) {
                 out.add(r, v, n);
@@ -69,16 +72,42 @@ impl Patterns {
         out
     }
 
-    /// Adds `count` pairs with vector `v` found by `rule`.
+    /// No counts yet, for pairs blocked by `rules` in this priority order
+    /// (as [`Candidates::rules`]).
+    pub fn with_rules(rules: impl IntoIterator<Item = BlockingRule>) -> Patterns {
+        let mut out = Patterns::default();
+        for r in rules {
+            if !out.rules.contains(&r) {
+                out.rules.push(r);
+            }
+        }
+        out
+    }
+
+    /// Adds `count` pairs with vector `v` credited to `rule` (a rule not in
+    /// the priority list joins it last).
     pub fn add(&mut self, rule: BlockingRule, v: ComparisonVector, count: u64) {
+        if !self.rules.contains(&rule) {
+            self.rules.push(rule);
+        }
         *self.counts.entry((rule, v)).or_default() += count;
     }
 
     /// Adds another set of counts (from another partition or machine).
     pub fn merge(&mut self, other: &Patterns) {
+        for &r in &other.rules {
+            if !self.rules.contains(&r) {
+                self.rules.push(r);
+            }
+        }
         for (&(r, v), &n) in &other.counts {
             self.add(r, v, n);
         }
+    }
+
+    /// The rules, in priority order.
+    pub fn rules(&self) -> &[BlockingRule] {
+        &self.rules
     }
 
     /// Distinct (rule, vector) patterns.
@@ -224,6 +253,7 @@ pub struct TrainConfig {
     tolerance: f64,
     estimate_u: bool,
     mode: PriorMode,
+    prior_strength: f64,
 }
 
 impl Default for TrainConfig {
@@ -231,16 +261,17 @@ impl Default for TrainConfig {
         TrainConfig {
             u_sample_pairs: 1_000_000,
             seed: 0x1D57_17C4,
-            max_iterations: 200,
-            tolerance: 1e-7,
+            max_iterations: 1_000,
+            tolerance: 1e-6,
             estimate_u: false,
             mode: PriorMode::PerRule,
+            prior_strength: 10.0,
         }
     }
 }
 
 impl TrainConfig {
-    /// 1,000,000 random pairs for u, up to 200 EM iterations, tolerance 1e-7,
+    /// 1,000,000 random pairs for u, up to 1,000 EM iterations, tolerance 1e-6,
     /// u fixed during EM, per-rule priors.
     pub fn new() -> TrainConfig {
         TrainConfig::default()
@@ -287,6 +318,22 @@ impl TrainConfig {
         self
     }
 
+    /// How many pseudo-pairs the starting values count for (default 10).
+    ///
+    /// EM here is maximum a posteriori: m starts from [`Model::default`]'s
+    /// values and each rule's prior from [`BlockingRule::default_prior`],
+    /// weighted as this many pairs. With thousands of informative pairs the
+    /// data decide; a rule whose pairs carry no other evidence (e-mail
+    /// campaign contacts holding only an address) keeps its default prior
+    /// instead of drifting to an arbitrary value; and a field seen in one
+    /// rule's pairs only cannot be explained away by a degenerate solution.
+    /// 0 gives plain maximum-likelihood EM.
+    #[must_use]
+    pub fn prior_strength(mut self, pairs: f64) -> TrainConfig {
+        self.prior_strength = pairs;
+        self
+    }
+
     /// Which prior the trained model uses.
     #[must_use]
     pub fn mode(mut self, mode: PriorMode) -> TrainConfig {
@@ -297,6 +344,12 @@ impl TrainConfig {
     fn validate(&self) -> Result<()> {
         if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
             return Err(Error::config("tolerance", "must be in (0, 1)"));
+        }
+        if !(self.prior_strength >= 0.0 && self.prior_strength.is_finite()) {
+            return Err(Error::config(
+                "prior_strength",
+                "must be a finite number >= 0",
+            ));
         }
         if self.max_iterations == 0 {
             return Err(Error::config("max_iterations", "must be at least 1"));
@@ -357,21 +410,13 @@ impl Model {
         u.apply(&mut model.u);
         model.mode = cfg.mode;
         // Groups: one per rule, or one for everything in global mode.
-        let mut rules: Vec<BlockingRule> = patterns.iter().map(|(r, _, _)| r).collect();
-        rules.dedup();
+        let rules = patterns.rules();
         let global = cfg.mode == PriorMode::Global;
         let groups = if global { 1 } else { rules.len() };
-        let masks: Vec<u16> = if global {
-            vec![0]
+        let (masks, not_exact): (Vec<u16>, Vec<u16>) = if global {
+            (vec![0], vec![0])
         } else {
-            rules
-                .iter()
-                .map(|r| {
-                    r.conditioned_fields()
-                        .iter()
-                        .fold(0u16, |m, f| m | 1 << *f as u16)
-                })
-                .collect()
+            (0..rules.len()).map(|i| rule_masks(rules, i)).unzip()
         };
         let rows: Vec<(usize, ComparisonVector, f64)> = patterns
             .iter()
@@ -390,7 +435,14 @@ impl Model {
                 trainable[f as usize][c] = true;
             }
         }
-        let mut lambda = vec![0.5f64; groups];
+        let start = Model::default();
+        let kappa = cfg.prior_strength;
+        let lambda0: Vec<f64> = if global {
+            vec![0.5]
+        } else {
+            rules.iter().map(|r| r.default_prior()).collect()
+        };
+        let mut lambda = lambda0.clone();
         let (mut iterations, mut converged) = (0, false);
         let mut group_pairs = vec![0.0f64; groups];
         for &(g, _, n) in &rows {
@@ -399,10 +451,16 @@ impl Model {
         while iterations < cfg.max_iterations && !rows.is_empty() {
             iterations += 1;
             let mut lw = [[0.0f64; LEVEL_CODES]; FIELDS];
+            let mut lw_not_exact = [[0.0f64; LEVEL_CODES]; FIELDS];
             for f in 0..FIELDS {
                 for c in 0..LEVEL_CODES {
                     if trainable[f][c] {
                         lw[f][c] = ln_ratio(model.m[f][c], model.u[f][c]);
+                        lw_not_exact[f][c] = if c == 1 {
+                            lw[f][c]
+                        } else {
+                            ln_ratio_not_exact(&model.m[f], &model.u[f], c)
+                        };
                     }
                 }
             }
@@ -415,14 +473,20 @@ impl Model {
                 for f in 0..FIELDS {
                     let c = usize::from(v.code(f));
                     if trainable[f][c] && masks[g] & (1 << f) == 0 {
-                        lo += lw[f][c];
+                        lo += if not_exact[g] & (1 << f) != 0 {
+                            lw_not_exact[f][c]
+                        } else {
+                            lw[f][c]
+                        };
                     }
                 }
                 let post = 1.0 / (1.0 + (-lo).exp());
                 acc_post[g] += post * n;
                 for f in 0..FIELDS {
                     let c = usize::from(v.code(f));
-                    if trainable[f][c] && masks[g] & (1 << f) == 0 {
+                    // Fields truncated to "not exact" would bias m: they
+                    // are learnt from the groups where they are free.
+                    if trainable[f][c] && (masks[g] | not_exact[g]) & (1 << f) == 0 {
                         acc_m[f][c] += post * n;
                         acc_u[f][c] += (1.0 - post) * n;
                     }
@@ -437,12 +501,14 @@ impl Model {
                         continue;
                     }
                     if tm > 0.0 {
-                        let new = (acc_m[f][c] / tm).clamp(1e-9, 1.0);
+                        let new =
+                            ((acc_m[f][c] + kappa * start.m[f][c]) / (tm + kappa)).clamp(1e-9, 1.0);
                         delta = delta.max((new - model.m[f][c]).abs());
                         model.m[f][c] = new;
                     }
                     if cfg.estimate_u && tu > 0.0 {
-                        let new = (acc_u[f][c] / tu).clamp(1e-9, 1.0);
+                        let new =
+                            ((acc_u[f][c] + kappa * start.u[f][c]) / (tu + kappa)).clamp(1e-9, 1.0);
                         delta = delta.max((new - model.u[f][c]).abs());
                         model.u[f][c] = new;
                     }
@@ -450,7 +516,8 @@ impl Model {
             }
             for g in 0..groups {
                 if group_pairs[g] > 0.0 {
-                    let new = (acc_post[g] / group_pairs[g]).clamp(1e-6, 1.0 - 1e-6);
+                    let new = ((acc_post[g] + kappa * lambda0[g]) / (group_pairs[g] + kappa))
+                        .clamp(1e-6, 1.0 - 1e-6);
                     delta = delta.max((new - lambda[g]).abs());
                     lambda[g] = new;
                 }
@@ -470,6 +537,9 @@ impl Model {
         let mut report_priors = Vec::new();
         if !global {
             for (g, &r) in rules.iter().enumerate() {
+                if group_pairs[g] == 0.0 {
+                    continue;
+                }
                 report_priors.push((r, lambda[g], group_pairs[g] as u64));
                 if let Some(p) = model.priors.iter_mut().find(|(x, _)| *x == r) {
                     p.1 = lambda[g];

@@ -101,7 +101,10 @@ impl Default for Model {
         Model {
             m,
             u,
-            priors: BlockingRule::ALL.iter().map(|&r| (r, 0.5)).collect(),
+            priors: BlockingRule::ALL
+                .iter()
+                .map(|&r| (r, r.default_prior()))
+                .collect(),
             global_prior: 1e-6,
             mode: PriorMode::PerRule,
             tf_fields: vec![Field::FirstName, Field::Surname, Field::City],
@@ -237,8 +240,9 @@ impl Model {
     /// let model = Model::default();
     /// let scored = model.score(&cmp, &c)?;
     /// assert_eq!(scored.len(), 1);
-    /// // Default priors are 0.5: training learns how trustworthy a shared phone is.
-    /// assert!((scored[0].probability - 0.5).abs() < 1e-6);
+    /// // Untrained, a shared phone and nothing against it scores the rule's
+    /// // default prior; training learns how trustworthy a shared phone is.
+    /// assert!((scored[0].probability - 0.9).abs() < 1e-6);
     /// # Ok::<(), idstitch::Error>(())
     /// ```
     pub fn score(&self, cmp: &Comparator<'_>, candidates: &Candidates) -> Result<Vec<ScoredPair>> {
@@ -267,8 +271,9 @@ impl Model {
         Ok(scorer.score(&CandidatePair { a, b, rule: 0 }))
     }
 
-    /// The full explanation of one pair's score: the prior and every field's
-    /// contribution, summing to the weight.
+    /// The full explanation of a candidate pair's score, in the context it
+    /// was scored in: the prior and every field's contribution, summing to
+    /// the weight [`Model::score`] gave it.
     ///
     /// # Errors
     /// As [`Model::score`], and [`ErrorKind::RecordIndex`](crate::ErrorKind::RecordIndex)
@@ -276,17 +281,19 @@ impl Model {
     ///
     /// # Example
     /// ```
-    /// use idstitch::{BlockingRule, Comparator, CompareConfig, Dataset, GenericValues, Model, Record};
+    /// use idstitch::{BlockingConfig, Candidates, Comparator, CompareConfig, Dataset, Model, Record};
     ///
     /// let ds = Dataset::build(vec![
     ///     Record::new("1", "crm").phone("+79123456789").first_name("Ольга").birth_date("1990-05-01"),
     ///     Record::new("2", "pos").phone("89123456789").first_name("Olga"),
     /// ])?;
-    /// let generic = GenericValues::default();
-    /// let cmp = Comparator::new(&ds, &generic, CompareConfig::new())?;
-    /// let e = Model::default().explain(&cmp, 0, 1, BlockingRule::Phone)?;
+    /// let c = Candidates::find(&ds, &BlockingConfig::new())?;
+    /// let cmp = Comparator::new(&ds, c.generic(), CompareConfig::new())?;
+    /// let model = Model::default();
+    /// let e = model.explain(&cmp, &c, &c.pairs()[0])?;
     /// let total: f64 = e.prior_weight + e.contributions.iter().map(|c| c.weight).sum::<f64>();
     /// assert!((total - e.weight).abs() < 1e-9);
+    /// assert!((e.weight as f32 - model.score(&cmp, &c)?[0].weight).abs() < 1e-4);
     /// let json = serde_json::to_string(&e).unwrap();
     /// assert!(json.contains("\"field\":\"first_name\""));
     /// # Ok::<(), idstitch::Error>(())
@@ -294,22 +301,57 @@ impl Model {
     pub fn explain(
         &self,
         cmp: &Comparator<'_>,
+        candidates: &Candidates,
+        pair: &CandidatePair,
+    ) -> Result<Explanation> {
+        self.explain_in(
+            cmp,
+            candidates.rules(),
+            usize::from(pair.rule),
+            pair.a,
+            pair.b,
+        )
+    }
+
+    /// Explains a pair of records as if `rule` had found it (first).
+    ///
+    /// # Errors
+    /// As [`Model::explain`].
+    pub fn explain_records(
+        &self,
+        cmp: &Comparator<'_>,
         a: RecordIx,
         b: RecordIx,
         rule: BlockingRule,
     ) -> Result<Explanation> {
+        self.explain_in(cmp, &[rule], 0, a, b)
+    }
+
+    fn explain_in(
+        &self,
+        cmp: &Comparator<'_>,
+        rules: &[BlockingRule],
+        rule_ix: usize,
+        a: RecordIx,
+        b: RecordIx,
+    ) -> Result<Explanation> {
         let ds = cmp.dataset();
         let ida = ds.record(a)?.id().clone();
         let idb = ds.record(b)?.id().clone();
-        let scorer = Scorer::new(self, cmp, &[rule])?;
+        let rule = *rules.get(rule_ix).ok_or_else(|| {
+            Error::config("rule", "the pair's rule index is not in the rule list")
+        })?;
+        let scorer = Scorer::new(self, cmp, rules)?;
         let v = cmp.compare(a, b);
-        let table = &scorer.rules[0];
+        let table = &scorer.rules[rule_ix];
         let mut contributions = Vec::with_capacity(FIELDS);
         let mut weight = table.prior_weight;
         for f in Field::ALL {
             let level = v.level(f);
-            let conditioned = table.conditioned & (1 << f as u16) != 0;
-            let (base, tf) = scorer.field_weight(a.min(b), f, level.code(), conditioned);
+            let bit = 1u16 << f as u16;
+            let (conditioned, not_exact) =
+                (table.conditioned & bit != 0, table.not_exact & bit != 0);
+            let (base, tf) = scorer.field_weight(a.min(b), f, level.code(), conditioned, not_exact);
             let w = base + tf;
             weight += w;
             contributions.push(Contribution {
@@ -318,6 +360,7 @@ impl Model {
                 m: self.m(f, level),
                 u: self.u(f, level),
                 conditioned,
+                not_exact: not_exact && !level.is_exact(),
                 tf_adjustment: tf,
                 weight: w,
             });
@@ -381,6 +424,10 @@ pub struct Contribution {
     pub u: Option<f64>,
     /// Whether the rule implies this field (its m/u weight is in the prior).
     pub conditioned: bool,
+    /// Whether an earlier rule's not finding the pair implies this field does
+    /// not agree exactly: its m and u are then renormalised over the other
+    /// levels (a shared phone would have made it a phone-rule pair).
+    pub not_exact: bool,
     /// The term-frequency adjustment included in `weight`.
     pub tf_adjustment: f64,
     /// The weight this field adds (log2).
@@ -417,13 +464,37 @@ fn tf_role(f: Field) -> Option<Option<NameRole>> {
 struct RuleTable {
     prior_weight: f64,
     conditioned: u16,
+    not_exact: u16,
 }
 
 /// Even odds, nothing conditioned: for a rule index the scorer does not know.
 const NO_RULE: RuleTable = RuleTable {
     prior_weight: 0.0,
     conditioned: 0,
+    not_exact: 0,
 };
+
+/// For the pairs credited to `rules[i]`: the fields the rule implies, and the
+/// fields that cannot agree exactly because an earlier shared-value rule did
+/// not find the pair.
+pub(crate) fn rule_masks(rules: &[BlockingRule], i: usize) -> (u16, u16) {
+    let bits = |r: &BlockingRule| {
+        r.conditioned_fields()
+            .iter()
+            .fold(0u16, |m, f| m | 1 << *f as u16)
+    };
+    let conditioned = rules.get(i).map_or(0, bits);
+    let not_exact = rules[..i.min(rules.len())]
+        .iter()
+        .filter(|r| r.kind().is_some())
+        .fold(0u16, |m, r| m | bits(r));
+    (conditioned, not_exact & !conditioned)
+}
+
+/// `ln(m/u)` of a level given that the field does not agree exactly.
+pub(crate) fn ln_ratio_not_exact(m: &[f64; LEVEL_CODES], u: &[f64; LEVEL_CODES], c: usize) -> f64 {
+    ln_ratio(m[c], u[c]) - ln_ratio(1.0 - m[1], 1.0 - u[1])
+}
 
 struct TfTable {
     /// `-log2(max(tf, tf_min))` per key ID.
@@ -435,6 +506,7 @@ struct TfTable {
 struct Scorer<'a> {
     cmp: Comparator<'a>,
     weights: [[f64; LEVEL_CODES]; FIELDS],
+    weights_not_exact: [[f64; LEVEL_CODES]; FIELDS],
     log2_u: [[f64; LEVEL_CODES]; FIELDS],
     rules: Vec<RuleTable>,
     tf: [Option<TfTable>; FIELDS],
@@ -443,17 +515,25 @@ struct Scorer<'a> {
 impl<'a> Scorer<'a> {
     fn new(model: &Model, cmp: &Comparator<'a>, rules: &[BlockingRule]) -> Result<Scorer<'a>> {
         let mut weights = [[0.0; LEVEL_CODES]; FIELDS];
+        let mut weights_not_exact = [[0.0; LEVEL_CODES]; FIELDS];
         let mut log2_u = [[0.0; LEVEL_CODES]; FIELDS];
         for f in Field::ALL {
+            let (m, u) = (&model.m[f as usize], &model.u[f as usize]);
             for c in trainable_codes(f) {
-                let (m, u) = (model.m[f as usize][c], model.u[f as usize][c]);
-                weights[f as usize][c] = ln_ratio(m, u) / std::f64::consts::LN_2;
-                log2_u[f as usize][c] = u.max(1e-12).log2();
+                weights[f as usize][c] = ln_ratio(m[c], u[c]) / std::f64::consts::LN_2;
+                weights_not_exact[f as usize][c] = if c == 1 {
+                    weights[f as usize][c]
+                } else {
+                    ln_ratio_not_exact(m, u, c) / std::f64::consts::LN_2
+                };
+                log2_u[f as usize][c] = u[c].max(1e-12).log2();
             }
         }
+        let rule_list = rules;
         let rules = rules
             .iter()
-            .map(|&r| match model.mode {
+            .enumerate()
+            .map(|(i, &r)| match model.mode {
                 PriorMode::PerRule => {
                     let p = model.prior(r).ok_or_else(|| {
                         Error::config(
@@ -461,19 +541,18 @@ impl<'a> Scorer<'a> {
                             format!("the model has no prior for rule {}", r.as_str()),
                         )
                     })?;
-                    let conditioned = r
-                        .conditioned_fields()
-                        .iter()
-                        .fold(0u16, |m, f| m | 1 << *f as u16);
+                    let (conditioned, not_exact) = rule_masks(rule_list, i);
                     Ok(RuleTable {
                         prior_weight: ln_ratio(p, 1.0 - p) / std::f64::consts::LN_2,
                         conditioned,
+                        not_exact,
                     })
                 }
                 PriorMode::Global => Ok(RuleTable {
                     prior_weight: ln_ratio(model.global_prior, 1.0 - model.global_prior)
                         / std::f64::consts::LN_2,
                     conditioned: 0,
+                    not_exact: 0,
                 }),
             })
             .collect::<Result<Vec<_>>>()?;
@@ -495,6 +574,7 @@ impl<'a> Scorer<'a> {
         Ok(Scorer {
             cmp: *cmp,
             weights,
+            weights_not_exact,
             log2_u,
             rules,
             tf,
@@ -503,10 +583,19 @@ impl<'a> Scorer<'a> {
 
     /// A field's (m/u weight, term-frequency adjustment) for record `a`'s value.
     #[inline]
-    fn field_weight(&self, a: RecordIx, f: Field, code: u8, conditioned: bool) -> (f64, f64) {
+    fn field_weight(
+        &self,
+        a: RecordIx,
+        f: Field,
+        code: u8,
+        conditioned: bool,
+        not_exact: bool,
+    ) -> (f64, f64) {
         let (fi, c) = (f as usize, usize::from(code));
         let base = if conditioned {
             0.0
+        } else if not_exact {
+            self.weights_not_exact[fi][c]
         } else {
             self.weights[fi][c]
         };
@@ -545,8 +634,14 @@ impl<'a> Scorer<'a> {
             if code == 0 {
                 continue;
             }
-            let (base, tf) =
-                self.field_weight(a, f, code, table.conditioned & (1 << f as u16) != 0);
+            let bit = 1u16 << f as u16;
+            let (base, tf) = self.field_weight(
+                a,
+                f,
+                code,
+                table.conditioned & bit != 0,
+                table.not_exact & bit != 0,
+            );
             w += base + tf;
         }
         w

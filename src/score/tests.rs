@@ -95,7 +95,10 @@ fn json_round_trip_and_refusals() {
 
     let refuse = |text: String| {
         let err = Model::from_json(&text).unwrap_err();
-        assert!(matches!(err.kind(), crate::ErrorKind::ModelFormat { .. }), "{text}");
+        assert!(
+            matches!(err.kind(), crate::ErrorKind::ModelFormat { .. }),
+            "{text}"
+        );
     };
     refuse("not json".into());
     refuse(json.replace("\"version\": 1", "\"version\": 2"));
@@ -116,13 +119,21 @@ fn a_pair_found_by_phone_alone_scores_the_rule_prior() {
     let cmp = Comparator::new(&ds, &generic, CompareConfig::new()).unwrap();
     let mut model = Model::default();
     model.priors.retain(|(r, _)| *r != BlockingRule::Phone);
-    assert!(model.score_records(&cmp, 0, 1, BlockingRule::Phone).is_err());
+    assert!(
+        model
+            .score_records(&cmp, 0, 1, BlockingRule::Phone)
+            .is_err()
+    );
     model.priors.push((BlockingRule::Phone, 0.97));
-    let s = model.score_records(&cmp, 0, 1, BlockingRule::Phone).unwrap();
+    let s = model
+        .score_records(&cmp, 0, 1, BlockingRule::Phone)
+        .unwrap();
     assert!((f64::from(s.probability) - 0.97).abs() < 1e-6);
     // Splink-style: a tiny global prior and the phone counted as evidence.
     let global = model.clone().with_mode(PriorMode::Global);
-    let g = global.score_records(&cmp, 0, 1, BlockingRule::Phone).unwrap();
+    let g = global
+        .score_records(&cmp, 0, 1, BlockingRule::Phone)
+        .unwrap();
     assert!(g.probability < 0.6, "{}", g.probability);
 }
 
@@ -132,18 +143,43 @@ fn a_rare_surname_counts_more_than_a_common_one() {
     for i in 0..200 {
         records.push(Record::new(format!("x{i:03}"), "crm").last_name("Иванов"));
     }
-    records.push(Record::new("r1", "crm").last_name("Шпаковский").first_name("Олег"));
-    records.push(Record::new("r2", "web").last_name("Шпаковский").first_name("Олег"));
-    records.push(Record::new("c1", "crm").last_name("Иванов").first_name("Олег"));
-    records.push(Record::new("c2", "web").last_name("Иванов").first_name("Олег"));
+    records.push(
+        Record::new("r1", "crm")
+            .last_name("Шпаковский")
+            .first_name("Олег"),
+    );
+    records.push(
+        Record::new("r2", "web")
+            .last_name("Шпаковский")
+            .first_name("Олег"),
+    );
+    records.push(
+        Record::new("c1", "crm")
+            .last_name("Иванов")
+            .first_name("Олег"),
+    );
+    records.push(
+        Record::new("c2", "web")
+            .last_name("Иванов")
+            .first_name("Олег"),
+    );
     let ds = dataset(records);
     let generic = GenericValues::default();
     let cmp = Comparator::new(&ds, &generic, CompareConfig::new()).unwrap();
     let ix = |id: &str| ds.index_of(&id.into()).unwrap();
     let model = Model::default();
-    let rare = model.explain(&cmp, ix("r1"), ix("r2"), BlockingRule::Email).unwrap();
-    let common = model.explain(&cmp, ix("c1"), ix("c2"), BlockingRule::Email).unwrap();
-    assert!(rare.weight > common.weight + 5.0, "{} vs {}", rare.weight, common.weight);
+    let rare = model
+        .explain_records(&cmp, ix("r1"), ix("r2"), BlockingRule::Email)
+        .unwrap();
+    let common = model
+        .explain_records(&cmp, ix("c1"), ix("c2"), BlockingRule::Email)
+        .unwrap();
+    assert!(
+        rare.weight > common.weight + 5.0,
+        "{} vs {}",
+        rare.weight,
+        common.weight
+    );
     let surname = |e: &Explanation| e.contributions[Field::Surname as usize].clone();
     assert!(surname(&rare).tf_adjustment > 0.0);
     assert!(surname(&common).tf_adjustment < 0.0);
@@ -154,13 +190,21 @@ fn a_rare_surname_counts_more_than_a_common_one() {
 #[test]
 fn explanations_add_up_and_mark_conditioned_fields() {
     let ds = dataset(vec![
-        Record::new("1", "crm").phone("+79123456789").first_name("Ольга").birth_date("01.05.1990"),
-        Record::new("2", "pos").phone("89123456789").first_name("Olga").birth_date("02.07.1990"),
+        Record::new("1", "crm")
+            .phone("+79123456789")
+            .first_name("Ольга")
+            .birth_date("01.05.1990"),
+        Record::new("2", "pos")
+            .phone("89123456789")
+            .first_name("Olga")
+            .birth_date("02.07.1990"),
     ]);
     let generic = GenericValues::default();
     let cmp = Comparator::new(&ds, &generic, CompareConfig::new()).unwrap();
     let model = Model::default();
-    let e = model.explain(&cmp, 0, 1, BlockingRule::Phone).unwrap();
+    let e = model
+        .explain_records(&cmp, 0, 1, BlockingRule::Phone)
+        .unwrap();
     let sum = e.prior_weight + e.contributions.iter().map(|c| c.weight).sum::<f64>();
     assert!((sum - e.weight).abs() < 1e-9);
     let phone = &e.contributions[Field::Phone as usize];
@@ -169,27 +213,59 @@ fn explanations_add_up_and_mark_conditioned_fields() {
     let dob = &e.contributions[Field::BirthDate as usize];
     assert_eq!(dob.level, Level::Date(crate::DateLevel::SameYear));
     assert!(dob.weight < 0.0);
-    let s = model.score_records(&cmp, 1, 0, BlockingRule::Phone).unwrap();
+    let s = model
+        .score_records(&cmp, 1, 0, BlockingRule::Phone)
+        .unwrap();
     assert!((f64::from(s.weight) - e.weight).abs() < 1e-4);
     assert_eq!((s.a, s.b), (0, 1));
     let back: Explanation = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
     assert_eq!(back.contributions.len(), FIELDS);
-    assert!(model.explain(&cmp, 0, 9, BlockingRule::Phone).is_err());
+    assert!(
+        model
+            .explain_records(&cmp, 0, 9, BlockingRule::Phone)
+            .is_err()
+    );
 }
 
 #[test]
 fn training_learns_that_shared_phones_mean_the_same_person() {
     // 400 people, each with a CRM record (name, birth date, phone) and a
     // messenger record (phone only, or phone and first name).
-    let first = ["Анна", "Борис", "Вера", "Глеб", "Дина", "Егор", "Жанна", "Зоя", "Игорь", "Кира"];
-    let last = ["Иванов", "Петров", "Сидоров", "Кузнецов", "Смирнов", "Попов", "Лебедев", "Козлов"];
+    let first = [
+        "Анна",
+        "Борис",
+        "Вера",
+        "Глеб",
+        "Дина",
+        "Егор",
+        "Жанна",
+        "Зоя",
+        "Игорь",
+        "Кира",
+    ];
+    let last = [
+        "Иванов",
+        "Петров",
+        "Сидоров",
+        "Кузнецов",
+        "Смирнов",
+        "Попов",
+        "Лебедев",
+        "Козлов",
+    ];
     let mut records = Vec::new();
     for i in 0..400u32 {
         let phone = format!("+7912{:07}", 1_000_000 + i * 7919 % 9_000_000);
         let f = first[(i % 10) as usize];
         let l = last[(i / 10 % 8) as usize];
         let dob = format!("{:02}.{:02}.{}", 1 + i % 28, 1 + i / 28 % 12, 1960 + i % 40);
-        records.push(Record::new(format!("crm{i}"), "crm").phone(&phone).first_name(f).last_name(l).birth_date(dob));
+        records.push(
+            Record::new(format!("crm{i}"), "crm")
+                .phone(&phone)
+                .first_name(f)
+                .last_name(l)
+                .birth_date(dob),
+        );
         let mut tg = Record::new(format!("tg{i}"), "telegram").phone(&phone);
         if i % 2 == 0 {
             tg = tg.first_name(f);
@@ -199,13 +275,21 @@ fn training_learns_that_shared_phones_mean_the_same_person() {
     let ds = dataset(records);
     let c = Candidates::find(&ds, &BlockingConfig::new()).unwrap();
     let cmp = Comparator::new(&ds, c.generic(), CompareConfig::new()).unwrap();
-    let (model, report) = Model::train(&cmp, &c, &TrainConfig::new().u_sample_pairs(100_000)).unwrap();
+    let (model, report) =
+        Model::train(&cmp, &c, &TrainConfig::new().u_sample_pairs(100_000)).unwrap();
     assert!(report.converged);
-    assert!(model.prior(BlockingRule::Phone).unwrap() > 0.9, "{report:?}");
+    assert!(
+        model.prior(BlockingRule::Phone).unwrap() > 0.9,
+        "{report:?}"
+    );
     let scored = model.score(&cmp, &c).unwrap();
     for s in &scored {
-        let (a, b) = (&ds.record_ids()[s.a as usize], &ds.record_ids()[s.b as usize]);
-        let same = a.as_str().trim_start_matches(char::is_alphabetic) == b.as_str().trim_start_matches(char::is_alphabetic);
+        let (a, b) = (
+            &ds.record_ids()[s.a as usize],
+            &ds.record_ids()[s.b as usize],
+        );
+        let same = a.as_str().trim_start_matches(char::is_alphabetic)
+            == b.as_str().trim_start_matches(char::is_alphabetic);
         if c.rules()[s.rule as usize] == BlockingRule::Phone {
             assert!(same);
             assert!(s.probability > 0.9, "{a} {b} {}", s.probability);
