@@ -61,7 +61,14 @@ fn spec() -> impl Strategy<Value = Spec> {
         proptest::option::of(0..EMAIL.len()),
         proptest::option::of(0..CITY.len()),
     )
-        .prop_map(|(first, last, dob, phone, email, city)| Spec { first, last, dob, phone, email, city })
+        .prop_map(|(first, last, dob, phone, email, city)| Spec {
+            first,
+            last,
+            dob,
+            phone,
+            email,
+            city,
+        })
 }
 
 /// Scores record "a" against "b" (and "b" against "a") under `rule`.

@@ -246,9 +246,40 @@ impl Model {
     /// # Ok::<(), idstitch::Error>(())
     /// ```
     pub fn score(&self, cmp: &Comparator<'_>, candidates: &Candidates) -> Result<Vec<ScoredPair>> {
-        let scorer = Scorer::new(self, cmp, candidates.rules())?;
-        Ok(candidates
-            .pairs()
+        self.score_pairs(cmp, candidates.rules(), candidates.pairs())
+    }
+
+    /// Scores pairs produced elsewhere (another blocker, a distributed
+    /// engine's partition), each tagged with its index in `rules` — the
+    /// rules in the priority order that credited pairs. Parallel; the result
+    /// is in input order and identical whatever the thread count.
+    ///
+    /// # Errors
+    /// As [`Model::score`].
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{BlockingRule, CandidatePair, Comparator, CompareConfig, Dataset, GenericValues, Model, Record};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "email").email("anna@mail.ru"),
+    ///     Record::new("2", "web").email("Anna@Mail.ru").birth_date("01.02.1990"),
+    /// ])?;
+    /// let generic = GenericValues::default();
+    /// let cmp = Comparator::new(&ds, &generic, CompareConfig::new())?;
+    /// let pairs = [CandidatePair { a: 0, b: 1, rule: 0 }];
+    /// let scored = Model::default().score_pairs(&cmp, &[BlockingRule::Email], &pairs)?;
+    /// assert!(scored[0].probability > 0.85);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn score_pairs(
+        &self,
+        cmp: &Comparator<'_>,
+        rules: &[BlockingRule],
+        pairs: &[CandidatePair],
+    ) -> Result<Vec<ScoredPair>> {
+        let scorer = Scorer::new(self, cmp, rules)?;
+        Ok(pairs
             .par_iter()
             .with_min_len(4096)
             .map(|p| scorer.score(p))
