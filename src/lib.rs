@@ -6,7 +6,28 @@
 //!
 //! The pipeline runs one way — records → normalise → block → compare/score →
 //! cluster → resolve — and each stage is its own module. This release holds
-//! the first stage, the normalisers.
+//! the stages up to scoring: normalisers, records, blocking, comparison and
+//! Fellegi–Sunter scoring trained by EM.
+//!
+//! ## Matching in five calls
+//!
+//! ```
+//! use idstitch::{BlockingConfig, Candidates, Comparator, CompareConfig, Dataset, Model, Record, TrainConfig};
+//!
+//! let ds = Dataset::build(vec![
+//!     Record::new("crm:1", "crm").full_name("Петрова Ольга").birth_date("12.03.1988").phone("+7 912 345-67-89"),
+//!     Record::new("tg:77", "telegram").phone("8 (912) 345 67 89").first_name("Оля"),
+//!     Record::new("web:5", "web").email("olga.petrova@gmail.com").full_name("Olga Petrova").birth_date("1988-03-12"),
+//! ])?;
+//! let candidates = Candidates::find(&ds, &BlockingConfig::new())?;      // who to compare
+//! let cmp = Comparator::new(&ds, candidates.generic(), CompareConfig::new())?;
+//! let (model, _report) = Model::train(&cmp, &candidates, &TrainConfig::new())?; // u, m and priors
+//! let scored = model.score(&cmp, &candidates)?;                        // probability per pair
+//! assert!(scored.iter().all(|s| s.probability > 0.5));
+//! let why = model.explain(&cmp, &candidates, &candidates.pairs()[0])?; // the waterfall
+//! assert_eq!(why.contributions.len(), idstitch::FIELDS);
+//! # Ok::<(), idstitch::Error>(())
+//! ```
 //!
 //! ## Normalisers
 //!
@@ -72,5 +93,5 @@ pub use record::{
 };
 pub use score::{
     Contribution, Explanation, MODEL_FORMAT_VERSION, Model, Patterns, PriorMode, ScoredPair,
-    TrainConfig, TrainReport, UCounts,
+    TrainConfig, TrainReport, U_PRIOR_PAIRS, UCounts,
 };

@@ -218,23 +218,34 @@ impl UCounts {
         self.pairs
     }
 
-    /// Sets `u` from the counts, smoothing by half a pair per level; fields
-    /// never observed keep their current values.
-    fn apply(&self, u: &mut [[f64; LEVEL_CODES]; FIELDS]) {
+    /// Sets `u` from the counts of a sample over `records` records.
+    ///
+    /// The counts weigh as many pairs as the dataset has distinct pairs at
+    /// most (a million draws from 3 records are 3 pairs of evidence), plus
+    /// [`U_PRIOR_PAIRS`] pseudo-pairs at the current values and half a pair
+    /// per level, so small datasets keep sensible u values and no level's u
+    /// is ever 0.
+    fn apply(&self, u: &mut [[f64; LEVEL_CODES]; FIELDS], records: u64) {
+        if self.pairs == 0 {
+            return;
+        }
+        let distinct = records as f64 * records.saturating_sub(1) as f64 / 2.0;
+        let scale = (distinct / self.pairs as f64).min(1.0);
         for f in Field::ALL {
             let codes: Vec<usize> = trainable_codes(f).collect();
             let row = &self.counts[f as usize];
             let total: u64 = codes.iter().map(|&c| row[c]).sum();
-            if total == 0 {
-                continue;
-            }
-            let denom = total as f64 + 0.5 * codes.len() as f64;
+            let denom = total as f64 * scale + U_PRIOR_PAIRS + 0.5 * codes.len() as f64;
+            let start = u[f as usize];
             for c in codes {
-                u[f as usize][c] = (row[c] as f64 + 0.5) / denom;
+                u[f as usize][c] = (row[c] as f64 * scale + U_PRIOR_PAIRS * start[c] + 0.5) / denom;
             }
         }
     }
 }
+
+/// Pseudo-pairs the default u values count for when u is estimated.
+pub const U_PRIOR_PAIRS: f64 = 1_000.0;
 
 /// Training settings.
 ///
@@ -407,7 +418,7 @@ impl Model {
     ) -> Result<(Model, TrainReport)> {
         cfg.validate()?;
         let mut model = Model::default();
-        u.apply(&mut model.u);
+        u.apply(&mut model.u, records);
         model.mode = cfg.mode;
         // Groups: one per rule, or one for everything in global mode.
         let rules = patterns.rules();

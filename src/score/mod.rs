@@ -7,7 +7,7 @@
 //! ```text
 //! weight = log2(λr / (1 − λr))                       prior of rule r
 //!        + Σ over fields f not implied by r:  log2(m[f][level] / u[f][level])
-//!        + Σ over name and city fields agreeing on value v:  log2(u[f][level] / tf(v))
+//!        + Σ over name and city fields agreeing on value v:  log2(Σk tf(k)² / tf(v))
 //! probability = 2^weight / (1 + 2^weight)
 //! ```
 //!
@@ -27,7 +27,7 @@ mod model_file;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use em::{Patterns, TrainConfig, TrainReport, UCounts};
+pub use em::{Patterns, TrainConfig, TrainReport, U_PRIOR_PAIRS, UCounts};
 
 use crate::block::{BlockingRule, CandidatePair, Candidates};
 use crate::compare::LEVEL_CODES;
@@ -530,6 +530,9 @@ pub(crate) fn ln_ratio_not_exact(m: &[f64; LEVEL_CODES], u: &[f64; LEVEL_CODES],
 struct TfTable {
     /// `-log2(max(tf, tf_min))` per key ID.
     neg_log2_tf: Vec<f32>,
+    /// `log2(Σ tf²)`: the chance two random records agree on this field's
+    /// key, so a value of average frequency gets no adjustment.
+    log2_agree: f64,
     role: Option<NameRole>,
 }
 
@@ -538,7 +541,6 @@ struct Scorer<'a> {
     cmp: Comparator<'a>,
     weights: [[f64; LEVEL_CODES]; FIELDS],
     weights_not_exact: [[f64; LEVEL_CODES]; FIELDS],
-    log2_u: [[f64; LEVEL_CODES]; FIELDS],
     rules: Vec<RuleTable>,
     tf: [Option<TfTable>; FIELDS],
 }
@@ -547,7 +549,6 @@ impl<'a> Scorer<'a> {
     fn new(model: &Model, cmp: &Comparator<'a>, rules: &[BlockingRule]) -> Result<Scorer<'a>> {
         let mut weights = [[0.0; LEVEL_CODES]; FIELDS];
         let mut weights_not_exact = [[0.0; LEVEL_CODES]; FIELDS];
-        let mut log2_u = [[0.0; LEVEL_CODES]; FIELDS];
         for f in Field::ALL {
             let (m, u) = (&model.m[f as usize], &model.u[f as usize]);
             for c in trainable_codes(f) {
@@ -557,7 +558,6 @@ impl<'a> Scorer<'a> {
                 } else {
                     ln_ratio_not_exact(m, u, c) / std::f64::consts::LN_2
                 };
-                log2_u[f as usize][c] = u[c].max(1e-12).log2();
             }
         }
         let rule_list = rules;
@@ -595,18 +595,22 @@ impl<'a> Scorer<'a> {
                 Some(r) => &ds.key_freq[r as usize],
                 None => &ds.city_freq,
             };
-            let total: f64 = freq.iter().map(|&c| f64::from(c)).sum();
+            let total: f64 = freq.iter().map(|&c| f64::from(c)).sum::<f64>().max(1.0);
             let neg_log2_tf = freq
                 .iter()
-                .map(|&c| -((f64::from(c) / total.max(1.0)).max(model.tf_min).log2()) as f32)
+                .map(|&c| -((f64::from(c) / total).max(model.tf_min).log2()) as f32)
                 .collect();
-            tf[f as usize] = Some(TfTable { neg_log2_tf, role });
+            let agree: f64 = freq.iter().map(|&c| (f64::from(c) / total).powi(2)).sum();
+            tf[f as usize] = Some(TfTable {
+                neg_log2_tf,
+                log2_agree: agree.max(model.tf_min).log2(),
+                role,
+            });
         }
         Ok(Scorer {
             cmp: *cmp,
             weights,
             weights_not_exact,
-            log2_u,
             rules,
             tf,
         })
@@ -646,7 +650,7 @@ impl<'a> Scorer<'a> {
                     None => row.city,
                 };
                 if let Some(&n) = t.neg_log2_tf.get(key as usize) {
-                    tf = self.log2_u[fi][c] + f64::from(n);
+                    tf = t.log2_agree + f64::from(n);
                 }
             }
         }
