@@ -531,10 +531,8 @@ fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut
                 emit(mix(1, u64::from(s.key) << 32 | u64::from(row.dob)));
             }
         }
-        BlockingRule::FirstNameBirthDate => {
-            if row.dob != NONE {
-                first_keys(&mut |k| emit(mix(2, u64::from(k) << 32 | u64::from(row.dob))));
-            }
+        BlockingRule::FirstNameBirthDate if row.dob != NONE => {
+            first_keys(&mut |k| emit(mix(2, u64::from(k) << 32 | u64::from(row.dob))));
         }
         BlockingRule::NamePhoneticCity => {
             if let Some(s) = entry(NameRole::Surname)

@@ -242,15 +242,15 @@ impl<'a> Comparator<'a> {
             return ComparisonVector::default();
         };
         let mut v = [0u8; FIELDS];
-        v[Field::FirstName as usize] = self.name(ra.names[0], rb.names[0], NameRole::First) as u8;
-        v[Field::MiddleName as usize] = self.name(ra.names[1], rb.names[1], NameRole::Middle) as u8;
-        v[Field::Surname as usize] = self.name(ra.names[2], rb.names[2], NameRole::Surname) as u8;
-        v[Field::BirthDate as usize] = date(ra.dob, rb.dob) as u8;
-        v[Field::Email as usize] = self.emails(a, b) as u8;
-        v[Field::Phone as usize] = self.phones(a, b) as u8;
-        v[Field::Loyalty as usize] = self.ids(a, b, 2) as u8;
-        v[Field::Device as usize] = self.ids(a, b, 3) as u8;
-        v[Field::CustomerId as usize] = self.customer_ids(a, b) as u8;
+        v[Field::FirstName as usize] = self.name(ra.names[0], rb.names[0], NameRole::First);
+        v[Field::MiddleName as usize] = self.name(ra.names[1], rb.names[1], NameRole::Middle);
+        v[Field::Surname as usize] = self.name(ra.names[2], rb.names[2], NameRole::Surname);
+        v[Field::BirthDate as usize] = date(ra.dob, rb.dob);
+        v[Field::Email as usize] = self.emails(a, b);
+        v[Field::Phone as usize] = self.phones(a, b);
+        v[Field::Loyalty as usize] = self.ids(a, b, 2);
+        v[Field::Device as usize] = self.ids(a, b, 3);
+        v[Field::CustomerId as usize] = self.customer_ids(a, b);
         v[Field::City as usize] = if ra.city == NONE || rb.city == NONE {
             0
         } else if ra.city == rb.city {

@@ -244,6 +244,10 @@ impl UCounts {
     }
 }
 
+/// Expected matches a field must be seen in among shared-value rules' pairs
+/// for its m to be learnt from those pairs alone.
+const MIN_ID_GROUP_MASS: f64 = 50.0;
+
 /// Pseudo-pairs the default u values count for when u is estimated.
 pub const U_PRIOR_PAIRS: f64 = 1_000.0;
 
@@ -264,7 +268,8 @@ pub struct TrainConfig {
     tolerance: f64,
     estimate_u: bool,
     mode: PriorMode,
-    prior_strength: f64,
+    m_pseudo_pairs: f64,
+    prior_pseudo_pairs: f64,
 }
 
 impl Default for TrainConfig {
@@ -276,7 +281,8 @@ impl Default for TrainConfig {
             tolerance: 1e-6,
             estimate_u: false,
             mode: PriorMode::PerRule,
-            prior_strength: 10.0,
+            m_pseudo_pairs: 10.0,
+            prior_pseudo_pairs: 100.0,
         }
     }
 }
@@ -329,19 +335,30 @@ impl TrainConfig {
         self
     }
 
-    /// How many pseudo-pairs the starting values count for (default 10).
+    /// How many pseudo-pairs the starting m values count for (default 10).
     ///
     /// EM here is maximum a posteriori: m starts from [`Model::default`]'s
     /// values and each rule's prior from [`BlockingRule::default_prior`],
-    /// weighted as this many pairs. With thousands of informative pairs the
-    /// data decide; a rule whose pairs carry no other evidence (e-mail
-    /// campaign contacts holding only an address) keeps its default prior
-    /// instead of drifting to an arbitrary value; and a field seen in one
-    /// rule's pairs only cannot be explained away by a degenerate solution.
-    /// 0 gives plain maximum-likelihood EM.
+    /// counted as this many (and [`prior_pseudo_pairs`](TrainConfig::prior_pseudo_pairs))
+    /// pairs. With thousands of informative pairs the data decide; a level
+    /// barely seen keeps a sensible m. 0 gives plain maximum-likelihood EM.
     #[must_use]
-    pub fn prior_strength(mut self, pairs: f64) -> TrainConfig {
-        self.prior_strength = pairs;
+    pub fn m_pseudo_pairs(mut self, pairs: f64) -> TrainConfig {
+        self.m_pseudo_pairs = pairs;
+        self
+    }
+
+    /// How many pseudo-pairs each rule's default prior counts for (default 100).
+    ///
+    /// Most pairs a shared identifier finds carry no other evidence (an
+    /// e-mail campaign contact holds only the address): their share of
+    /// matches is set by the few pairs that do, and weak evidence there
+    /// (different phones among people who share a loyalty card) would drag
+    /// the prior far on its own. A hundred pseudo-pairs keep it where the
+    /// evidence does not clearly say otherwise.
+    #[must_use]
+    pub fn prior_pseudo_pairs(mut self, pairs: f64) -> TrainConfig {
+        self.prior_pseudo_pairs = pairs;
         self
     }
 
@@ -356,11 +373,13 @@ impl TrainConfig {
         if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
             return Err(Error::config("tolerance", "must be in (0, 1)"));
         }
-        if !(self.prior_strength >= 0.0 && self.prior_strength.is_finite()) {
-            return Err(Error::config(
-                "prior_strength",
-                "must be a finite number >= 0",
-            ));
+        for (field, v) in [
+            ("m_pseudo_pairs", self.m_pseudo_pairs),
+            ("prior_pseudo_pairs", self.prior_pseudo_pairs),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(Error::config(field, "must be a finite number >= 0"));
+            }
         }
         if self.max_iterations == 0 {
             return Err(Error::config("max_iterations", "must be at least 1"));
@@ -447,13 +466,23 @@ impl Model {
             }
         }
         let start = Model::default();
-        let kappa = cfg.prior_strength;
+        let kappa = cfg.m_pseudo_pairs;
+        let kappa_prior = cfg.prior_pseudo_pairs;
         let lambda0: Vec<f64> = if global {
             vec![0.5]
         } else {
             rules.iter().map(|r| r.default_prior()).collect()
         };
         let mut lambda = lambda0.clone();
+        // Groups of shared-value rules: their pairs are mostly one person, so
+        // they pin m down; name-key groups, mostly different people with one
+        // or two free fields, would let EM invent a class of "matches" out of
+        // small departures from u (a same-year birth date, say).
+        let identifier_group: Vec<bool> = if global {
+            vec![false]
+        } else {
+            rules.iter().map(|r| r.kind().is_some()).collect()
+        };
         let (mut iterations, mut converged) = (0, false);
         let mut group_pairs = vec![0.0f64; groups];
         for &(g, _, n) in &rows {
@@ -475,24 +504,64 @@ impl Model {
                     }
                 }
             }
+            // m is learnt from the pairs of shared-value rules when they
+            // observe the field enough (`acc_m_id`), else from every group.
+            let mut acc_m_id = [[0.0f64; LEVEL_CODES]; FIELDS];
             let mut acc_m = [[0.0f64; LEVEL_CODES]; FIELDS];
             let mut acc_u = [[0.0f64; LEVEL_CODES]; FIELDS];
-            let mut acc_post = vec![0.0f64; groups];
-            for &(g, v, n) in &rows {
-                let lam = lambda[g];
-                let mut lo = ln_ratio(lam, 1.0 - lam);
-                for f in 0..FIELDS {
-                    let c = usize::from(v.code(f));
-                    if trainable[f][c] && masks[g] & (1 << f) == 0 {
-                        lo += if not_exact[g] & (1 << f) != 0 {
-                            lw_not_exact[f][c]
-                        } else {
-                            lw[f][c]
-                        };
+            // Evidence of each pattern given m and u (the prior aside).
+            let evidence: Vec<f64> = rows
+                .iter()
+                .map(|&(g, v, _)| {
+                    let mut e = 0.0;
+                    for f in 0..FIELDS {
+                        let c = usize::from(v.code(f));
+                        if trainable[f][c] && masks[g] & (1 << f) == 0 {
+                            e += if not_exact[g] & (1 << f) != 0 {
+                                lw_not_exact[f][c]
+                            } else {
+                                lw[f][c]
+                            };
+                        }
+                    }
+                    e
+                })
+                .collect();
+            // Each rule's prior solved exactly for these m and u (a 1-D fixed
+            // point, by bisection): plain EM creeps along this direction for
+            // thousands of iterations when most pairs carry no evidence.
+            let mut delta = 0.0f64;
+            for g in 0..groups {
+                if group_pairs[g] == 0.0 {
+                    continue;
+                }
+                let excess = |lam: f64| {
+                    let logit = ln_ratio(lam, 1.0 - lam);
+                    let mut sum = kappa_prior * lambda0[g];
+                    for (&(rg, _, n), &e) in rows.iter().zip(&evidence) {
+                        if rg == g {
+                            sum += n / (1.0 + (-(logit + e)).exp());
+                        }
+                    }
+                    sum / (group_pairs[g] + kappa_prior) - lam
+                };
+                let (mut lo, mut hi) = (1e-6, 1.0 - 1e-6);
+                for _ in 0..60 {
+                    let mid = 0.5 * (lo + hi);
+                    if excess(mid) > 0.0 {
+                        lo = mid;
+                    } else {
+                        hi = mid;
                     }
                 }
+                let new = 0.5 * (lo + hi);
+                delta = delta.max((new - lambda[g]).abs());
+                lambda[g] = new;
+            }
+            for (&(g, v, n), &e) in rows.iter().zip(&evidence) {
+                let lam = lambda[g];
+                let lo = ln_ratio(lam, 1.0 - lam) + e;
                 let post = 1.0 / (1.0 + (-lo).exp());
-                acc_post[g] += post * n;
                 for f in 0..FIELDS {
                     let c = usize::from(v.code(f));
                     // Fields truncated to "not exact" would bias m: they
@@ -500,11 +569,16 @@ impl Model {
                     if trainable[f][c] && (masks[g] | not_exact[g]) & (1 << f) == 0 {
                         acc_m[f][c] += post * n;
                         acc_u[f][c] += (1.0 - post) * n;
+                        if identifier_group[g] {
+                            acc_m_id[f][c] += post * n;
+                        }
                     }
                 }
             }
-            let mut delta = 0.0f64;
             for f in 0..FIELDS {
+                if acc_m_id[f].iter().sum::<f64>() >= MIN_ID_GROUP_MASS {
+                    acc_m[f] = acc_m_id[f];
+                }
                 let tm: f64 = acc_m[f].iter().sum();
                 let tu: f64 = acc_u[f].iter().sum();
                 for c in 0..LEVEL_CODES {
@@ -523,14 +597,6 @@ impl Model {
                         delta = delta.max((new - model.u[f][c]).abs());
                         model.u[f][c] = new;
                     }
-                }
-            }
-            for g in 0..groups {
-                if group_pairs[g] > 0.0 {
-                    let new = ((acc_post[g] + kappa * lambda0[g]) / (group_pairs[g] + kappa))
-                        .clamp(1e-6, 1.0 - 1e-6);
-                    delta = delta.max((new - lambda[g]).abs());
-                    lambda[g] = new;
                 }
             }
             if delta < cfg.tolerance {

@@ -125,10 +125,12 @@ impl Model {
             )));
         }
         let file: ModelFile = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-        let mut model = Model::default();
-        model.mode = file.mode;
-        model.global_prior = check_probability("global_prior", file.global_prior)?;
-        model.tf_min = check_probability("tf_min", file.tf_min)?;
+        let mut model = Model {
+            mode: file.mode,
+            global_prior: check_probability("global_prior", file.global_prior)?,
+            tf_min: check_probability("tf_min", file.tf_min)?,
+            ..Model::default()
+        };
         model = model
             .with_tf_fields(file.tf_fields)
             .map_err(|_| bad("tf_fields: only name parts and city have frequencies"))?;

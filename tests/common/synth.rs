@@ -182,6 +182,39 @@ const SURNAMES: &[&str] = &[
     "Абрамов",
 ];
 
+const ROOTS: &[&str] = &[
+    "Бар", "Бел", "Бор", "Вар", "Вес", "Гал", "Гор", "Дар", "Дол", "Жур", "Зар", "Кал", "Кар",
+    "Кол", "Кор", "Кур", "Лам", "Лар", "Лес", "Мал", "Мар", "Мор", "Нар", "Нес", "Пал", "Пер",
+    "Пол", "Рад", "Рам", "Сав", "Сел", "Сол", "Там", "Тар", "Тор", "Фил", "Хар", "Чер", "Шал",
+    "Шер",
+];
+const MIDDLES: &[&str] = &[
+    "", "ан", "ен", "ин", "ов", "уш", "ыш", "ич", "ал", "от", "ык", "ьян",
+];
+const ENDINGS: &[&str] = &[
+    "ов",
+    "ев",
+    "ин",
+    "ский",
+    "енко",
+    "ук",
+    "цев",
+    "ников",
+    "кин",
+    "ецкий",
+];
+
+/// The feminine form of a Russian surname.
+fn feminine(s: &str) -> String {
+    if let Some(stem) = s.strip_suffix("ий") {
+        format!("{stem}ая")
+    } else if s.ends_with("ов") || s.ends_with("ев") || s.ends_with("ин") {
+        format!("{s}а")
+    } else {
+        s.to_owned()
+    }
+}
+
 const CITIES: &[(&str, &str)] = &[
     ("Москва", "Moskva"),
     ("Санкт-Петербург", "Sankt-Peterburg"),
@@ -315,7 +348,8 @@ fn luhn_card(rng: &mut Rng) -> String {
 pub struct Person {
     pub male: bool,
     pub first: usize,
-    pub surname: usize,
+    /// Masculine form.
+    pub surname: String,
     pub dob: (u32, u32, u32),
     pub phones: Vec<u64>,
     pub email: String,
@@ -327,7 +361,18 @@ pub struct Person {
 fn person(rng: &mut Rng, index: usize) -> Person {
     let male = rng.chance(0.5);
     let first = rng.zipf(if male { MALE.len() } else { FEMALE.len() });
-    let surname = rng.zipf(SURNAMES.len());
+    // Half the population shares the 80 commonest surnames (Zipf); the other
+    // half has one of ~5,000 rarer ones, as in real name distributions.
+    let surname = if rng.chance(0.5) {
+        SURNAMES[rng.zipf(SURNAMES.len())].to_string()
+    } else {
+        format!(
+            "{}{}{}",
+            rng.pick(ROOTS),
+            rng.pick(MIDDLES),
+            rng.pick(ENDINGS)
+        )
+    };
     let dob = (
         1 + rng.below(28) as u32,
         1 + rng.below(12) as u32,
@@ -339,7 +384,7 @@ fn person(rng: &mut Rng, index: usize) -> Person {
     }
     let names = if male { MALE } else { FEMALE };
     let f = translit(names[first].0).to_lowercase();
-    let l = translit(SURNAMES[surname]).to_lowercase();
+    let l = translit(&surname).to_lowercase();
     // One mailbox has one owner: the person's index keeps local parts unique.
     let local = match rng.below(4) {
         0 => format!("{f}.{l}{index}"),
@@ -383,10 +428,11 @@ fn names(rng: &mut Rng, p: &Person) -> (String, String) {
     } else {
         full.to_string()
     };
-    let mut last = SURNAMES[p.surname].to_string();
-    if !p.male {
-        last.push('а');
-    }
+    let mut last = if p.male {
+        p.surname.clone()
+    } else {
+        feminine(&p.surname)
+    };
     if rng.chance(0.15) {
         first = translit(&first);
         last = translit(&last);
