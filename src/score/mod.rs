@@ -18,8 +18,15 @@
 //! contradicts it — with one global prior over all record pairs, as in Splink,
 //! such a pair scores about 0.5 (see [`PriorMode::Global`], kept for comparison).
 //!
-//! Missing fields and agreement on generic values weigh 0. Agreement never
-//! weighs below 0, however common the value.
+//! Fields of *earlier* shared-value rules are known not to agree exactly (else
+//! the earlier rule would have found the pair): their m and u are renormalised
+//! over the other levels, so "different phone" among people who share a
+//! loyalty card is not held against them as if the phone could have matched.
+//!
+//! Missing fields and agreement on generic values weigh 0. Agreement on a
+//! field the rule does not imply never weighs below 0, however common the
+//! value; on the rule's own fields the frequency adjustment may (a shared
+//! surname Иванов says less than the average surname).
 
 mod em;
 mod model_file;
