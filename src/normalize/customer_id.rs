@@ -63,12 +63,18 @@ impl CustomerId {
         if id.chars().any(is_forbidden) || system.chars().any(is_forbidden) {
             return Err(Invalid::ForbiddenChar);
         }
+        // Lower-casing can lengthen text (`Ⱥ` is 2 bytes, `ⱥ` 3): the cap
+        // applies to the canonical name, so canonical output re-parses.
+        let system = system.to_lowercase();
+        if system.len() > MAX_SYSTEM_BYTES {
+            return Err(Invalid::TooLong);
+        }
         let flag = PLACEHOLDERS
             .iter()
             .any(|p| p.eq_ignore_ascii_case(id))
             .then_some(Flag::Placeholder);
         Ok(CustomerId {
-            system: system.to_lowercase().into_boxed_str(),
+            system: system.into_boxed_str(),
             id: id.into(),
             flag,
         })
@@ -120,6 +126,9 @@ mod tests {
         assert_eq!(ok("crm", "a\u{202E}b"), Err(Invalid::ForbiddenChar));
         assert_eq!(ok("crm", &"x".repeat(129)), Err(Invalid::TooLong));
         assert_eq!(ok(&"s".repeat(65), "1"), Err(Invalid::TooLong));
+        // 64 bytes raw, 96 once lower-cased (found by fuzzing).
+        assert_eq!(ok(&"Ⱥ".repeat(32), "1"), Err(Invalid::TooLong));
+        assert!(ok(&"Ⱥ".repeat(21), "1").is_ok());
         assert_eq!(
             CustomerId::parse("crm", "NULL").unwrap().flag(),
             Some(Flag::Placeholder)

@@ -637,6 +637,7 @@ impl Dataset {
     }
 
     fn push(&mut self, record: Record, p: Parsed) -> Result<()> {
+        // `build` checked the record count fits below u32::MAX.
         let ix = self.rows.len() as u32;
         let source = self.sources.intern(record.source.as_str().into())?;
         let source = u16::try_from(source).map_err(|_| ErrorKind::TooMany {
