@@ -67,6 +67,7 @@
 #![deny(missing_docs)]
 
 mod block;
+mod cluster;
 mod compare;
 mod error;
 mod normalize;
@@ -76,6 +77,10 @@ mod score;
 pub use block::{
     BlockingConfig, BlockingRule, BlockingStats, CandidatePair, Candidates, GenericConfig,
     GenericReason, GenericValue, GenericValues, RuleStats,
+};
+pub use cluster::{
+    ClusterConfig, ClusterStats, Clusters, GraphEdge, GraphNode, Household, HouseholdKey,
+    IdentityExplanation, Link, Membership, Refusal, RefusedLink, Step, UnionFind,
 };
 pub use compare::{
     CityLevel, Comparator, CompareConfig, ComparisonVector, CustomerIdLevel, DateLevel, EmailLevel,

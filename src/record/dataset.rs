@@ -432,6 +432,71 @@ fn split_full_name(name: &PersonName) -> [Option<PersonName>; 3] {
     })
 }
 
+/// A comparable form of a street address: its lower-case letter/digit tokens
+/// (`ё` as `е`) without the common address words (`ул`, `д`, `кв`, `street`…),
+/// sorted so word order does not matter, joined by one space. `None` unless
+/// it holds a digit and a word — a bare city or street is no household key.
+pub(crate) fn address_key(raw: &str) -> Option<String> {
+    const NOISE: &[&str] = &[
+        "ул",
+        "улица",
+        "д",
+        "дом",
+        "кв",
+        "квартира",
+        "корп",
+        "корпус",
+        "к",
+        "стр",
+        "строение",
+        "пр",
+        "пр-т",
+        "проспект",
+        "пер",
+        "переулок",
+        "г",
+        "город",
+        "обл",
+        "область",
+        "р-н",
+        "street",
+        "st",
+        "str",
+        "apt",
+        "apartment",
+        "flat",
+        "house",
+        "building",
+        "bld",
+        "city",
+        "avenue",
+        "ave",
+        "road",
+        "rd",
+    ];
+    if raw.len() > 512 {
+        return None;
+    }
+    let mut tokens: Vec<String> = raw
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            w.chars()
+                .flat_map(char::to_lowercase)
+                .map(|c| if c == 'ё' { 'е' } else { c })
+                .collect::<String>()
+        })
+        .filter(|w| !NOISE.contains(&w.as_str()))
+        .collect();
+    let has_digit = tokens.iter().any(|t| t.chars().any(|c| c.is_ascii_digit()));
+    let has_word = tokens.iter().any(|t| t.chars().any(char::is_alphabetic));
+    if !(has_digit && has_word) {
+        return None;
+    }
+    tokens.sort_unstable();
+    Some(tokens.join(" "))
+}
+
 fn is_patronymic(key: &str) -> bool {
     ["vich", "vna", "ichna", "ogly", "kyzy", "oglu"]
         .iter()
@@ -499,7 +564,7 @@ impl<K: Hash + Eq + Clone> Interner<K> {
     }
 }
 
-/// One record's fixed-size matching data: 40 bytes, so a comparison touches
+/// One record's fixed-size matching data: 36 bytes, so a comparison touches
 /// one cache line per side.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Row {
@@ -509,6 +574,8 @@ pub(crate) struct Row {
     pub(crate) dob: u32,
     /// City key ID, or [`NONE`].
     pub(crate) city: u32,
+    /// Address key ID, or [`NONE`].
+    pub(crate) address: u32,
     /// Start of this record's identifier IDs in [`Dataset::values`].
     pub(crate) ids_start: u32,
     /// Number of identifier IDs per slot ([`ID_SLOTS`] order), each sorted.
@@ -579,6 +646,8 @@ pub struct Dataset {
     pub(crate) name_info: Vec<NameEntry>,
     pub(crate) name_keys: Interner<Box<str>>,
     pub(crate) cities: Interner<Box<str>>,
+    /// Normalised address keys.
+    pub(crate) address_keys: Interner<Box<str>>,
     /// Records holding each value, per identifier slot.
     pub(crate) value_freq: [Vec<u32>; 5],
     /// Records per name key ID, per [`NameRole`].
@@ -629,6 +698,7 @@ impl Dataset {
             name_info: Vec::new(),
             name_keys: Interner::default(),
             cities: Interner::default(),
+            address_keys: Interner::default(),
             value_freq: Default::default(),
             key_freq: Default::default(),
             city_freq: Vec::new(),
@@ -702,6 +772,10 @@ impl Dataset {
             }
             None => NONE,
         };
+        let address = match record.address.as_deref().and_then(address_key) {
+            Some(k) => self.address_keys.intern(k.into_boxed_str())?,
+            None => NONE,
+        };
         for r in &p.rejected {
             *self
                 .stats
@@ -717,6 +791,7 @@ impl Dataset {
             names,
             dob: if p.dob == 0 { NONE } else { p.dob },
             city,
+            address,
             ids_start,
             ids_len,
             source,
@@ -826,6 +901,14 @@ impl Dataset {
     /// Every record ID, in index order.
     pub fn record_ids(&self) -> &[RecordId] {
         &self.ids
+    }
+
+    /// The source system name of a record.
+    pub(crate) fn source_of(&self, r: RecordIx) -> &str {
+        self.rows
+            .get(r as usize)
+            .and_then(|row| self.sources.value(u32::from(row.source)))
+            .map_or("", |s| s)
     }
 
     /// The identifier IDs of one slot for one record (sorted, distinct).
@@ -1097,6 +1180,18 @@ mod tests {
         ]);
         assert_eq!(d.record(0).unwrap().name(NameRole::First), Some("иван"));
         assert_eq!(d.record(0).unwrap().name(NameRole::Surname), None);
+    }
+
+    #[test]
+    fn rows_stay_small_and_addresses_have_keys() {
+        assert_eq!(std::mem::size_of::<Row>(), 36);
+        let key = address_key("ул. Ленина, д. 5, кв. 12");
+        assert_eq!(key.as_deref(), Some("12 5 ленина"));
+        assert_eq!(address_key("Ленина 5-12"), key);
+        assert_eq!(address_key("УЛ. ЛЕНИНА, 5, 12"), key);
+        assert_eq!(address_key("Москва"), None);
+        assert_eq!(address_key("ул. Лесная"), None);
+        assert_eq!(address_key("д. 5, кв. 12"), None);
     }
 
     #[test]

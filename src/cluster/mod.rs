@@ -1,0 +1,759 @@
+//! Clustering: scored pairs → identities, without chaining people together.
+//!
+//! Links at or above the threshold are applied strongest first (ties broken
+//! by record index, so the result depends only on the records, not their
+//! order). A union is refused when the merged identity would break a
+//! constraint:
+//!
+//! - **cardinality**: at most N distinct values of a type per identity
+//!   ([`ClusterConfig::limit`]; 10 e-mails, 10 phones, 10 loyalty cards,
+//!   20 devices, 20 customer IDs by default);
+//! - **cannot-link**: two different customer IDs of a system declared
+//!   single-valued ([`ClusterConfig::single_valued_system`]), or birth dates
+//!   of which none on one side is explained by one on the other (equal,
+//!   day/month swapped, or one digit apart).
+//!
+//! Records sharing a customer ID of a trusted system
+//! ([`ClusterConfig::trusted_system`]) are merged first, whatever their score
+//! (must-link). Then **weak bridges** are cut: an accepted link whose removal
+//! would split an identity into two parts of at least
+//! [`min_bridge_side`](ClusterConfig::min_bridge_side) records each, and
+//! whose probability is below [`strong_link`](ClusterConfig::strong_link), is
+//! removed and reported. Finally identities that share a phone, device or
+//! address are grouped into **households** (linked, not merged).
+
+mod bridges;
+mod explain;
+mod union_find;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+pub use explain::{GraphEdge, GraphNode, IdentityExplanation, Membership, Step};
+pub use union_find::UnionFind;
+
+use crate::block::{BlockingRule, GenericValues};
+use crate::error::{Error, Result};
+use crate::normalize::IdKind;
+use crate::record::{Dataset, ID_SLOTS, NONE, RecordIx, slot, unpack_date};
+use crate::score::ScoredPair;
+
+/// Clustering settings.
+///
+/// # Example
+/// ```
+/// use idstitch::{ClusterConfig, IdKind};
+///
+/// let cfg = ClusterConfig::new()
+///     .threshold(0.8)
+///     .limit(IdKind::Phone, Some(5))
+///     .single_valued_system("crm")
+///     .trusted_system("loyalty_app");
+/// assert_eq!(cfg.get_limit(IdKind::Phone), Some(5));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterConfig {
+    threshold: f32,
+    limits: [Option<usize>; 5],
+    dob_cannot_link: bool,
+    single_valued_systems: Vec<String>,
+    trusted_systems: Vec<String>,
+    strong_link: f32,
+    min_bridge_side: usize,
+    max_household: usize,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            threshold: 0.5,
+            limits: [Some(10), Some(10), Some(10), Some(20), Some(20)],
+            dob_cannot_link: true,
+            single_valued_systems: Vec::new(),
+            trusted_systems: Vec::new(),
+            strong_link: 0.9,
+            min_bridge_side: 2,
+            max_household: 8,
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// Threshold 0.5; limits of 10 e-mails, phones and loyalty cards and 20
+    /// devices and customer IDs; birth dates cannot-link; bridges below 0.9
+    /// between parts of 2+ records cut; households of up to 8 identities.
+    pub fn new() -> ClusterConfig {
+        ClusterConfig::default()
+    }
+
+    /// Links below this probability are not applied.
+    #[must_use]
+    pub fn threshold(mut self, p: f32) -> ClusterConfig {
+        self.threshold = p;
+        self
+    }
+
+    /// The most distinct values of `kind` one identity may hold (`None`: no
+    /// limit). Names and birth dates have no limit.
+    #[must_use]
+    pub fn limit(mut self, kind: IdKind, max: Option<usize>) -> ClusterConfig {
+        if let Some(s) = slot(kind) {
+            self.limits[s] = max;
+        }
+        self
+    }
+
+    /// The limit for `kind`.
+    pub fn get_limit(&self, kind: IdKind) -> Option<usize> {
+        slot(kind).and_then(|s| self.limits[s])
+    }
+
+    /// Whether two clearly different birth dates refuse a merge (default on).
+    #[must_use]
+    pub fn birth_dates_cannot_link(mut self, yes: bool) -> ClusterConfig {
+        self.dob_cannot_link = yes;
+        self
+    }
+
+    /// Declares that one person has at most one customer ID in `system`.
+    #[must_use]
+    pub fn single_valued_system(mut self, system: impl Into<String>) -> ClusterConfig {
+        self.single_valued_systems
+            .push(system.into().to_lowercase());
+        self
+    }
+
+    /// Declares `system`'s customer IDs verified: records sharing one are
+    /// merged whatever their score.
+    #[must_use]
+    pub fn trusted_system(mut self, system: impl Into<String>) -> ClusterConfig {
+        self.trusted_systems.push(system.into().to_lowercase());
+        self
+    }
+
+    /// Links at or above this probability are never cut as weak bridges.
+    #[must_use]
+    pub fn strong_link(mut self, p: f32) -> ClusterConfig {
+        self.strong_link = p;
+        self
+    }
+
+    /// A bridge is cut only if both parts hold at least this many records.
+    #[must_use]
+    pub fn min_bridge_side(mut self, n: usize) -> ClusterConfig {
+        self.min_bridge_side = n;
+        self
+    }
+
+    /// A phone, device or address shared by more identities than this is
+    /// not a household key.
+    #[must_use]
+    pub fn max_household(mut self, n: usize) -> ClusterConfig {
+        self.max_household = n;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return Err(Error::config("threshold", "must be in (0, 1]"));
+        }
+        if !(0.0..=1.0).contains(&self.strong_link) {
+            return Err(Error::config("strong_link", "must be in [0, 1]"));
+        }
+        if self.limits.contains(&Some(0)) {
+            return Err(Error::config("limit", "must be at least 1"));
+        }
+        if self.min_bridge_side == 0 {
+            return Err(Error::config("min_bridge_side", "must be at least 1"));
+        }
+        if self.max_household < 2 {
+            return Err(Error::config("max_household", "must be at least 2"));
+        }
+        Ok(())
+    }
+}
+
+/// Why a link was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason", content = "kind")]
+pub enum Refusal {
+    /// The identity would hold more values of this type than allowed.
+    CardinalityLimit(IdKind),
+    /// The identity would hold two IDs of a single-valued system.
+    SingleValued(IdKind),
+    /// The identity would hold two clearly different birth dates.
+    ConflictingBirthDates,
+}
+
+impl Refusal {
+    /// A stable snake-case code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Refusal::CardinalityLimit(_) => "cardinality_limit",
+            Refusal::SingleValued(_) => "single_valued",
+            Refusal::ConflictingBirthDates => "conflicting_birth_dates",
+        }
+    }
+}
+
+/// A link between two records inside one identity: the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// One record.
+    pub a: RecordIx,
+    /// The other record.
+    pub b: RecordIx,
+    /// The match probability (1 for a trusted key).
+    pub probability: f32,
+    /// The blocking rule that found the pair (`None` for a trusted key).
+    pub rule: Option<BlockingRule>,
+}
+
+/// A link that was not applied, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RefusedLink {
+    /// The link.
+    pub link: Link,
+    /// Why.
+    pub reason: Refusal,
+}
+
+/// A type of value that groups identities into households.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdKey {
+    /// A shared phone (a landline, a family mobile).
+    Phone,
+    /// A shared device.
+    Device,
+    /// A shared street address.
+    Address,
+}
+
+/// Identities that share a phone, device or address: one household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Household {
+    /// The identities, ascending.
+    pub identities: Vec<u32>,
+    /// The shared values (interned IDs; addresses in the dataset's address table).
+    pub shared: Vec<(HouseholdKey, u32)>,
+}
+
+/// Summary figures of a clustering.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterStats {
+    /// Records clustered.
+    pub records: u64,
+    /// Identities.
+    pub identities: u64,
+    /// Identities of one record.
+    pub singletons: u64,
+    /// Records in the largest identity.
+    pub largest: u64,
+    /// Identities per size.
+    pub size_histogram: BTreeMap<u64, u64>,
+    /// Scored links at or above the threshold.
+    pub links_considered: u64,
+    /// Links that merged two identities.
+    pub links_applied: u64,
+    /// Merges made by trusted keys.
+    pub trusted_merges: u64,
+    /// Refused links per reason code.
+    pub refused: BTreeMap<String, u64>,
+    /// Weak bridges cut.
+    pub bridges_cut: u64,
+    /// Households found.
+    pub households: u64,
+}
+
+/// The result of clustering: one identity per record and what happened on
+/// the way.
+///
+/// # Example
+/// ```
+/// use idstitch::{BlockingConfig, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig, Dataset, Model, Record};
+///
+/// let ds = Dataset::build(vec![
+///     Record::new("1", "crm").phone("+79123456789").first_name("Анна").birth_date("01.02.1990"),
+///     Record::new("2", "telegram").phone("89123456789"),
+///     Record::new("3", "crm").email("boris@mail.ru").first_name("Борис"),
+/// ])?;
+/// let cands = Candidates::find(&ds, &BlockingConfig::new())?;
+/// let cmp = Comparator::new(&ds, cands.generic(), CompareConfig::new())?;
+/// let scored = Model::default().score(&cmp, &cands)?;
+/// let clusters = Clusters::build(&ds, &scored, cands.rules(), cands.generic(), &ClusterConfig::new())?;
+/// assert_eq!(clusters.identity(0), clusters.identity(1));
+/// assert_ne!(clusters.identity(0), clusters.identity(2));
+/// assert_eq!(clusters.stats().identities, 2);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Clusters {
+    labels: Vec<u32>,
+    identities: u32,
+    links: Vec<Link>,
+    refused: Vec<RefusedLink>,
+    cuts: Vec<Link>,
+    households: Vec<Household>,
+    stats: ClusterStats,
+}
+
+/// The values an identity holds, for constraint checks (sorted, distinct).
+#[derive(Debug, Clone, Default)]
+struct Holdings {
+    values: [Vec<u32>; 5],
+    dobs: Vec<u32>,
+}
+
+impl Holdings {
+    fn of_record(ds: &Dataset, r: RecordIx) -> Holdings {
+        let mut h = Holdings::default();
+        for (s, v) in h.values.iter_mut().enumerate() {
+            v.extend_from_slice(ds.slot_values(r, s));
+        }
+        let dob = ds.rows[r as usize].dob;
+        if dob != NONE {
+            h.dobs.push(dob);
+        }
+        h
+    }
+
+    fn merge(&mut self, other: &Holdings) {
+        for (a, b) in self.values.iter_mut().zip(&other.values) {
+            *a = sorted_union(a, b);
+        }
+        self.dobs = sorted_union(&self.dobs, &other.dobs);
+    }
+}
+
+fn sorted_union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+fn union_len(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+        n += 1;
+    }
+    n + (a.len() - i) + (b.len() - j)
+}
+
+/// Two birth dates no typo explains: not equal, not day/month swapped, and
+/// more than one digit of `yyyymmdd` apart.
+fn clearly_different(a: u32, b: u32) -> bool {
+    if a == b {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (unpack_date(a), unpack_date(b))
+        && x.year() == y.year()
+        && x.month() == y.day()
+        && x.day() == y.month()
+    {
+        return false;
+    }
+    let (mut x, mut y, mut diff) = (a, b, 0);
+    for _ in 0..8 {
+        if x % 10 != y % 10 {
+            diff += 1;
+        }
+        x /= 10;
+        y /= 10;
+    }
+    diff > 1
+}
+
+struct Constraints<'a> {
+    ds: &'a Dataset,
+    cfg: &'a ClusterConfig,
+    /// Per source ID: whether its customer IDs are single-valued.
+    single_valued: Vec<bool>,
+}
+
+impl Constraints<'_> {
+    fn check(&self, a: &Holdings, b: &Holdings) -> Option<Refusal> {
+        for (s, kind) in ID_SLOTS.iter().enumerate() {
+            if let Some(max) = self.cfg.limits[s]
+                && union_len(&a.values[s], &b.values[s]) > max
+            {
+                return Some(Refusal::CardinalityLimit(*kind));
+            }
+        }
+        if self.single_valued.iter().any(|&x| x) {
+            let system = |id: &u32| {
+                self.ds
+                    .customer_system
+                    .get(*id as usize)
+                    .copied()
+                    .unwrap_or(NONE)
+            };
+            for x in &a.values[4] {
+                let sx = system(x);
+                if !self
+                    .single_valued
+                    .get(sx as usize)
+                    .copied()
+                    .unwrap_or(false)
+                {
+                    continue;
+                }
+                if b.values[4].iter().any(|y| y != x && system(y) == sx) {
+                    return Some(Refusal::SingleValued(IdKind::CustomerId));
+                }
+            }
+        }
+        // Two identities conflict when no birth date of one is explained by
+        // one of the other (as equal, swapped or a one-digit typo).
+        if self.cfg.dob_cannot_link
+            && !a.dobs.is_empty()
+            && !b.dobs.is_empty()
+            && a.dobs
+                .iter()
+                .all(|&x| b.dobs.iter().all(|&y| clearly_different(x, y)))
+        {
+            return Some(Refusal::ConflictingBirthDates);
+        }
+        None
+    }
+}
+
+impl Clusters {
+    /// Clusters a dataset's scored pairs.
+    ///
+    /// `rules` are the rules the pairs' `rule` indices refer to
+    /// ([`Candidates::rules`](crate::Candidates::rules)); `generic` the
+    /// generic values, which never make households.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for settings out of
+    /// range; [`ErrorKind::RecordIndex`](crate::ErrorKind::RecordIndex) for a
+    /// pair naming a record the dataset does not hold.
+    pub fn build(
+        ds: &Dataset,
+        scored: &[ScoredPair],
+        rules: &[BlockingRule],
+        generic: &GenericValues,
+        cfg: &ClusterConfig,
+    ) -> Result<Clusters> {
+        cfg.validate()?;
+        let n = ds.len();
+        if let Some(bad) = scored
+            .iter()
+            .find(|p| p.a as usize >= n || p.b as usize >= n)
+        {
+            return Err(crate::ErrorKind::RecordIndex {
+                index: bad.a.max(bad.b),
+                len: n,
+            }
+            .into());
+        }
+        let mut stats = ClusterStats {
+            records: n as u64,
+            ..ClusterStats::default()
+        };
+        let flag_systems = |names: &[String]| -> Vec<bool> {
+            (0..ds.sources.len() as u32)
+                .map(|id| {
+                    ds.sources
+                        .value(id)
+                        .is_some_and(|s| names.iter().any(|n| **n == **s))
+                })
+                .collect()
+        };
+        let constraints = Constraints {
+            ds,
+            cfg,
+            single_valued: flag_systems(&cfg.single_valued_systems),
+        };
+        let trusted = flag_systems(&cfg.trusted_systems);
+
+        let mut uf = UnionFind::new(n);
+        let mut held: FxHashMap<u32, Holdings> = FxHashMap::default();
+        let holdings = |held: &mut FxHashMap<u32, Holdings>, root: u32| -> Holdings {
+            held.remove(&root)
+                .unwrap_or_else(|| Holdings::of_record(ds, root))
+        };
+        let mut links: Vec<Link> = Vec::new();
+
+        // Must-link: records sharing a trusted customer ID.
+        if trusted.iter().any(|&t| t) {
+            let mut by_value: FxHashMap<u32, RecordIx> = FxHashMap::default();
+            for r in 0..n as u32 {
+                for &v in ds.slot_values(r, 4) {
+                    let system = ds.customer_system.get(v as usize).copied().unwrap_or(NONE);
+                    if !trusted.get(system as usize).copied().unwrap_or(false) {
+                        continue;
+                    }
+                    match by_value.get(&v) {
+                        None => {
+                            by_value.insert(v, r);
+                        }
+                        Some(&first) => {
+                            let link = Link {
+                                a: first,
+                                b: r,
+                                probability: 1.0,
+                                rule: None,
+                            };
+                            let (ra, rb) = (uf.find(first), uf.find(r));
+                            if ra != rb {
+                                let mut ha = holdings(&mut held, ra);
+                                let hb = holdings(&mut held, rb);
+                                ha.merge(&hb);
+                                if let Some((root, _)) = uf.union_roots(ra, rb) {
+                                    held.insert(root, ha);
+                                }
+                                stats.trusted_merges += 1;
+                            }
+                            links.push(link);
+                        }
+                    }
+                }
+            }
+        }
+
+        // Scored links, strongest first; ties by record indices.
+        let mut order: Vec<&ScoredPair> = scored
+            .iter()
+            .filter(|p| p.probability >= cfg.threshold)
+            .collect();
+        order.par_sort_unstable_by(|x, y| {
+            y.probability
+                .total_cmp(&x.probability)
+                .then((x.a.min(x.b), x.a.max(x.b)).cmp(&(y.a.min(y.b), y.a.max(y.b))))
+        });
+        stats.links_considered = order.len() as u64;
+        let mut refused = Vec::new();
+        for p in order {
+            let link = Link {
+                a: p.a.min(p.b),
+                b: p.a.max(p.b),
+                probability: p.probability,
+                rule: rules.get(p.rule as usize).copied(),
+            };
+            let (ra, rb) = (uf.find(link.a), uf.find(link.b));
+            if ra == rb {
+                links.push(link);
+                continue;
+            }
+            let mut ha = holdings(&mut held, ra);
+            let hb = holdings(&mut held, rb);
+            match constraints.check(&ha, &hb) {
+                Some(reason) => {
+                    *stats.refused.entry(reason.code().to_owned()).or_default() += 1;
+                    refused.push(RefusedLink { link, reason });
+                    // Put the holdings back (singletons need no entry).
+                    if uf.set_size(ra) > 1 {
+                        held.insert(ra, ha);
+                    }
+                    if uf.set_size(rb) > 1 {
+                        held.insert(rb, hb);
+                    }
+                }
+                None => {
+                    ha.merge(&hb);
+                    if let Some((root, _)) = uf.union_roots(ra, rb) {
+                        held.insert(root, ha);
+                    }
+                    stats.links_applied += 1;
+                    links.push(link);
+                }
+            }
+        }
+        drop(held);
+
+        // Weak bridges.
+        let cuts = bridges::weak_bridges(n, &links, cfg.strong_link, cfg.min_bridge_side);
+        if !cuts.is_empty() {
+            let cut_set: rustc_hash::FxHashSet<(u32, u32)> =
+                cuts.iter().map(|l| (l.a, l.b)).collect();
+            links.retain(|l| !cut_set.contains(&(l.a, l.b)));
+            uf = UnionFind::new(n);
+            for l in &links {
+                uf.union(l.a, l.b);
+            }
+        }
+        stats.bridges_cut = cuts.len() as u64;
+        let labels = uf.labels();
+        let identities = uf.sets() as u32;
+        links.sort_unstable_by_key(|l| (labels[l.a as usize], l.a, l.b));
+
+        let mut sizes = vec![0u64; identities as usize];
+        for &l in &labels {
+            sizes[l as usize] += 1;
+        }
+        for &s in &sizes {
+            *stats.size_histogram.entry(s).or_default() += 1;
+        }
+        stats.identities = u64::from(identities);
+        stats.singletons = sizes.iter().filter(|&&s| s == 1).count() as u64;
+        stats.largest = sizes.iter().copied().max().unwrap_or(0);
+
+        let households = households(ds, &labels, generic, cfg);
+        stats.households = households.len() as u64;
+        Ok(Clusters {
+            labels,
+            identities,
+            links,
+            refused,
+            cuts,
+            households,
+            stats,
+        })
+    }
+
+    /// The identity of a record (dense, numbered by each identity's
+    /// smallest record index), or `None` out of range.
+    pub fn identity(&self, record: RecordIx) -> Option<u32> {
+        self.labels.get(record as usize).copied()
+    }
+
+    /// Identity per record, in record-index order.
+    pub fn labels(&self) -> &[u32] {
+        &self.labels
+    }
+
+    /// The number of identities.
+    pub fn len(&self) -> usize {
+        self.identities as usize
+    }
+
+    /// Whether there are no identities.
+    pub fn is_empty(&self) -> bool {
+        self.identities == 0
+    }
+
+    /// The records of every identity, by identity, ascending.
+    pub fn members(&self) -> Vec<Vec<RecordIx>> {
+        let mut out = vec![Vec::new(); self.identities as usize];
+        for (r, &l) in self.labels.iter().enumerate() {
+            // Record indices fit u32 (the dataset's invariant).
+            out[l as usize].push(r as u32);
+        }
+        out
+    }
+
+    /// The links inside identities (the evidence), grouped by identity.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    /// Links refused by a constraint.
+    pub fn refused(&self) -> &[RefusedLink] {
+        &self.refused
+    }
+
+    /// Weak bridges that were cut.
+    pub fn cuts(&self) -> &[Link] {
+        &self.cuts
+    }
+
+    /// Households: identities sharing a phone, device or address.
+    pub fn households(&self) -> &[Household] {
+        &self.households
+    }
+
+    /// Summary figures.
+    pub fn stats(&self) -> &ClusterStats {
+        &self.stats
+    }
+}
+
+fn households(
+    ds: &Dataset,
+    labels: &[u32],
+    generic: &GenericValues,
+    cfg: &ClusterConfig,
+) -> Vec<Household> {
+    let identities = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
+    // (key, value) → identities holding it.
+    let mut holders: BTreeMap<(HouseholdKey, u32), Vec<u32>> = BTreeMap::new();
+    for (r, &label) in labels.iter().enumerate() {
+        // Record indices fit u32.
+        let r = r as u32;
+        for (key, s) in [(HouseholdKey::Phone, 1usize), (HouseholdKey::Device, 3)] {
+            for &v in ds.slot_values(r, s) {
+                if !generic.is_generic_slot(s, v) {
+                    holders.entry((key, v)).or_default().push(label);
+                }
+            }
+        }
+        let address = ds.rows[r as usize].address;
+        if address != NONE {
+            holders
+                .entry((HouseholdKey::Address, address))
+                .or_default()
+                .push(label);
+        }
+    }
+    let mut uf = UnionFind::new(identities);
+    let mut shared: Vec<((HouseholdKey, u32), u32)> = Vec::new();
+    for (key, mut ids) in holders {
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() < 2 || ids.len() > cfg.max_household {
+            continue;
+        }
+        for w in ids.windows(2) {
+            uf.union(w[0], w[1]);
+        }
+        shared.push((key, ids[0]));
+    }
+    let mut groups: BTreeMap<u32, Household> = BTreeMap::new();
+    for i in 0..identities as u32 {
+        let root = uf.find(i);
+        if uf.set_size(root) > 1 {
+            groups
+                .entry(root)
+                .or_insert_with(|| Household {
+                    identities: Vec::new(),
+                    shared: Vec::new(),
+                })
+                .identities
+                .push(i);
+        }
+    }
+    for (key, any_identity) in shared {
+        let root = uf.find(any_identity);
+        if let Some(h) = groups.get_mut(&root) {
+            h.shared.push(key);
+        }
+    }
+    let mut out: Vec<Household> = groups.into_values().collect();
+    out.sort_by(|a, b| a.identities.cmp(&b.identities));
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::record::{DatasetBuilder, Record};
+
+fn build(records: Vec<Record>) -> Dataset {
+    DatasetBuilder::new()
+        .today(crate::Ymd::new(2026, 1, 1).unwrap())
+        .build(records)
+        .unwrap()
+}
+
+fn pair(a: u32, b: u32, p: f32) -> ScoredPair {
+    ScoredPair {
+        a,
+        b,
+        rule: 0,
+        weight: 0.0,
+        probability: p,
+    }
+}
+
+fn cluster(ds: &Dataset, scored: &[ScoredPair], cfg: &ClusterConfig) -> Clusters {
+    Clusters::build(
+        ds,
+        scored,
+        &[BlockingRule::Phone],
+        &GenericValues::default(),
+        cfg,
+    )
+    .unwrap()
+}
+
+/// Records with no values: only the links decide.
+fn blank(n: usize) -> Dataset {
+    build(
+        (0..n)
+            .map(|i| Record::new(format!("{i:04}"), "x"))
+            .collect(),
+    )
+}
+
+#[test]
+fn links_below_the_threshold_are_ignored() {
+    let ds = blank(3);
+    let c = cluster(
+        &ds,
+        &[pair(0, 1, 0.49), pair(1, 2, 0.5)],
+        &ClusterConfig::new(),
+    );
+    assert_eq!(c.labels(), [0, 1, 1]);
+    assert_eq!(c.stats().links_considered, 1);
+    assert_eq!(c.stats().size_histogram, BTreeMap::from([(1, 1), (2, 1)]));
+}
+
+#[test]
+fn cardinality_limits_refuse_the_merge_that_would_break_them() {
+    // A chain of records, each with its own phone, linked strongly.
+    let ds = build(
+        (0..6)
+            .map(|i| Record::new(i.to_string(), "x").phone(format!("+7912345670{i}")))
+            .collect(),
+    );
+    let scored: Vec<_> = (1..6)
+        .map(|i| pair(i - 1, i, 0.99 - i as f32 * 0.01))
+        .collect();
+    let c = cluster(
+        &ds,
+        &scored,
+        &ClusterConfig::new().limit(IdKind::Phone, Some(3)),
+    );
+    assert_eq!(c.labels(), [0, 0, 0, 1, 1, 1]);
+    assert_eq!(c.refused().len(), 1);
+    assert_eq!(
+        c.refused()[0].reason,
+        Refusal::CardinalityLimit(IdKind::Phone)
+    );
+    assert_eq!((c.refused()[0].link.a, c.refused()[0].link.b), (2, 3));
+    assert_eq!(c.stats().refused["cardinality_limit"], 1);
+}
+
+#[test]
+fn single_valued_systems_and_birth_dates_cannot_link() {
+    let ds = build(vec![
+        Record::new("a", "crm")
+            .customer_id("crm", "1")
+            .birth_date("01.02.1990"),
+        Record::new("b", "crm")
+            .customer_id("crm", "2")
+            .birth_date("01.02.1990"),
+        Record::new("c", "web").birth_date("02.01.1990"),
+        Record::new("d", "web").birth_date("01.02.1991"),
+        Record::new("e", "web").birth_date("15.07.1975"),
+    ]);
+    // Two CRM IDs: refused only once the system is declared single-valued.
+    let open = cluster(&ds, &[pair(0, 1, 0.9)], &ClusterConfig::new());
+    assert_eq!(open.identity(0), open.identity(1));
+    let strict = cluster(
+        &ds,
+        &[pair(0, 1, 0.9)],
+        &ClusterConfig::new().single_valued_system("CRM"),
+    );
+    assert_ne!(strict.identity(0), strict.identity(1));
+    assert_eq!(
+        strict.refused()[0].reason,
+        Refusal::SingleValued(IdKind::CustomerId)
+    );
+    // Swapped day/month and a one-digit typo are not conflicts; 1975 is.
+    let c = cluster(
+        &ds,
+        &[pair(0, 2, 0.9), pair(0, 3, 0.9), pair(0, 4, 0.9)],
+        &ClusterConfig::new(),
+    );
+    assert_eq!(c.identity(0), c.identity(2));
+    assert_eq!(c.identity(0), c.identity(3));
+    assert_ne!(c.identity(0), c.identity(4));
+    assert_eq!(c.refused()[0].reason, Refusal::ConflictingBirthDates);
+    let off = cluster(
+        &ds,
+        &[pair(0, 4, 0.9)],
+        &ClusterConfig::new().birth_dates_cannot_link(false),
+    );
+    assert_eq!(off.identity(0), off.identity(4));
+}
+
+#[test]
+fn trusted_keys_merge_whatever_the_score() {
+    let ds = build(vec![
+        Record::new("a", "app").customer_id("loyalty_app", "777"),
+        Record::new("b", "pos").customer_id("loyalty_app", "777"),
+        Record::new("c", "pos").customer_id("loyalty_app", "778"),
+    ]);
+    let c = cluster(
+        &ds,
+        &[],
+        &ClusterConfig::new().trusted_system("loyalty_app"),
+    );
+    assert_eq!(c.labels(), [0, 0, 1]);
+    assert_eq!(c.stats().trusted_merges, 1);
+    assert_eq!(c.links()[0].rule, None);
+    assert_eq!(c.links()[0].probability, 1.0);
+}
+
+#[test]
+fn a_weak_bridge_between_two_people_is_cut_and_reported() {
+    let ds = blank(6);
+    let scored = [
+        pair(0, 1, 0.99),
+        pair(1, 2, 0.98),
+        pair(0, 2, 0.97),
+        pair(3, 4, 0.99),
+        pair(4, 5, 0.98),
+        pair(2, 3, 0.6),
+    ];
+    let c = cluster(&ds, &scored, &ClusterConfig::new());
+    assert_eq!(c.labels(), [0, 0, 0, 1, 1, 1]);
+    assert_eq!(c.cuts().len(), 1);
+    assert_eq!((c.cuts()[0].a, c.cuts()[0].b), (2, 3));
+    assert_eq!(c.stats().bridges_cut, 1);
+    let kept = cluster(&ds, &scored, &ClusterConfig::new().strong_link(0.5));
+    assert_eq!(kept.len(), 1);
+}
+
+#[test]
+fn identities_sharing_a_phone_or_address_form_households() {
+    let ds = build(vec![
+        Record::new("a", "crm")
+            .phone("+74951234567")
+            .first_name("Анна"),
+        Record::new("b", "crm")
+            .phone("+74951234567")
+            .first_name("Борис"),
+        Record::new("c", "crm")
+            .address("ул. Ленина, 5-12")
+            .first_name("Вера"),
+        Record::new("d", "crm")
+            .address("Ленина ул 5 12")
+            .first_name("Глеб")
+            .phone("+74951234567"),
+        Record::new("e", "crm").first_name("Дина"),
+    ]);
+    let c = cluster(&ds, &[], &ClusterConfig::new());
+    assert_eq!(c.len(), 5);
+    let h = c.households();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].identities, [0, 1, 2, 3]);
+    assert!(h[0].shared.iter().any(|(k, _)| *k == HouseholdKey::Phone));
+    assert!(h[0].shared.iter().any(|(k, _)| *k == HouseholdKey::Address));
+    assert_eq!(c.stats().households, 1);
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    let ds = blank(2);
+    let err = Clusters::build(
+        &ds,
+        &[pair(0, 5, 0.9)],
+        &[],
+        &GenericValues::default(),
+        &ClusterConfig::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind(), crate::ErrorKind::RecordIndex { .. }));
+    for cfg in [
+        ClusterConfig::new().threshold(0.0),
+        ClusterConfig::new().limit(IdKind::Email, Some(0)),
+        ClusterConfig::new().min_bridge_side(0),
+        ClusterConfig::new().max_household(1),
+    ] {
+        assert!(Clusters::build(&ds, &[], &[], &GenericValues::default(), &cfg).is_err());
+    }
+    let c = cluster(&ds, &[], &ClusterConfig::new());
+    assert!(c.explain(&ds, 7).is_err());
+}
+
+#[test]
+fn birth_date_conflicts() {
+    let d = |y: u32, m: u32, day: u32| y * 10_000 + m * 100 + day;
+    assert!(!clearly_different(d(1990, 2, 1), d(1990, 2, 1)));
+    assert!(!clearly_different(d(1990, 2, 1), d(1990, 1, 2)));
+    assert!(!clearly_different(d(1990, 2, 1), d(1991, 2, 1)));
+    assert!(!clearly_different(d(1990, 2, 1), d(1990, 2, 7)));
+    assert!(clearly_different(d(1990, 2, 1), d(1989, 2, 1)));
+    assert!(clearly_different(d(1990, 2, 1), d(1975, 7, 15)));
+}
+
+/// Connected components by breadth-first search: the reference.
+fn bfs_components(n: usize, edges: &[(u32, u32)]) -> Vec<u32> {
+    let mut adj = vec![Vec::new(); n];
+    for &(a, b) in edges {
+        adj[a as usize].push(b as usize);
+        adj[b as usize].push(a as usize);
+    }
+    let mut label = vec![u32::MAX; n];
+    let mut next = 0;
+    for s in 0..n {
+        if label[s] != u32::MAX {
+            continue;
+        }
+        let mut queue = std::collections::VecDeque::from([s]);
+        label[s] = next;
+        while let Some(v) = queue.pop_front() {
+            for &w in &adj[v] {
+                if label[w] == u32::MAX {
+                    label[w] = next;
+                    queue.push_back(w);
+                }
+            }
+        }
+        next += 1;
+    }
+    label
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Without constraints, clustering is exactly connected components.
+    #[test]
+    fn without_constraints_identities_are_connected_components(
+        n in 1usize..40,
+        raw in proptest::collection::vec((0u32..40, 0u32..40, 0.0f32..1.0), 0..80),
+    ) {
+        let ds = blank(n);
+        let scored: Vec<ScoredPair> = raw
+            .iter()
+            .filter(|(a, b, _)| (*a as usize) < n && (*b as usize) < n && a != b)
+            .map(|&(a, b, p)| pair(a.min(b), a.max(b), p))
+            .collect();
+        let mut cfg = ClusterConfig::new().strong_link(0.0).birth_dates_cannot_link(false);
+        for k in ID_SLOTS {
+            cfg = cfg.limit(k, None);
+        }
+        let c = cluster(&ds, &scored, &cfg);
+        let edges: Vec<(u32, u32)> = scored.iter().filter(|p| p.probability >= 0.5).map(|p| (p.a, p.b)).collect();
+        let reference = bfs_components(n, &edges);
+        prop_assert_eq!(c.labels(), reference.as_slice());
+    }
+}
