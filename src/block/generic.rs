@@ -14,7 +14,8 @@ use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, RecordIx};
 /// A value held by at least [`min_records`](GenericConfig::min_records)
 /// records is generic when those records name at least
 /// [`min_distinct_people`](GenericConfig::min_distinct_people) different
-/// first names (nickname-equivalent names count as one) or birth dates, and no
+/// first names (nickname-equivalent names count as one), birth dates or other
+/// contacts (phones for an e-mail or a card, e-mails for a phone), and no
 /// one of them covers more than [`max_top_share`](GenericConfig::max_top_share)
 /// of the records that have one — one person's records with a few spelling
 /// variants do not qualify (their commonest spelling dominates), a
@@ -120,6 +121,8 @@ pub enum GenericReason {
     ConflictingNames,
     /// Its records carry many different birth dates.
     ConflictingBirthDates,
+    /// Its records carry many different other contacts (phones, e-mails).
+    ConflictingIdentifiers,
     /// More records hold it than one person plausibly has.
     TooManyRecords,
 }
@@ -247,7 +250,23 @@ fn judge(
 ) -> Option<GenericValue> {
     let mut names: Vec<u32> = Vec::new();
     let mut dates: Vec<u32> = Vec::new();
+    // Other contact identifiers of the holders (phones for an e-mail or a
+    // card, e-mails for a phone): one person has a few, a shop's card
+    // collects hundreds.
+    let own = crate::record::slot(kind);
+    let (mut others, mut with_others) = (Vec::new(), 0usize);
     for &r in members {
+        for s in [0usize, 1] {
+            if own == Some(s) {
+                continue;
+            }
+            let v = ds.slot_values(r, s);
+            if !v.is_empty() {
+                with_others += 1;
+                // Tag the slot so e-mail and phone IDs never collide.
+                others.extend(v.iter().map(|&x| (x << 1) | s as u32));
+            }
+        }
         let k = person_key(ds, r);
         if k != NONE {
             names.push(k);
@@ -273,6 +292,7 @@ fn judge(
     };
     let (with_names, with_dates) = (names.len(), dates.len());
     let ((n_names, top_name), (n_dates, top_date)) = (spread(&mut names), spread(&mut dates));
+    let (n_others, top_other) = spread(&mut others);
     let conflicting = |n: usize, top: usize, with: usize| {
         n >= cfg.min_distinct_people && top as f64 <= cfg.max_top_share * with as f64
     };
@@ -280,6 +300,8 @@ fn judge(
         GenericReason::ConflictingNames
     } else if conflicting(n_dates, top_date, with_dates) {
         GenericReason::ConflictingBirthDates
+    } else if conflicting(n_others, top_other, with_others) {
+        GenericReason::ConflictingIdentifiers
     } else if members.len() >= cfg.max_records {
         GenericReason::TooManyRecords
     } else {
