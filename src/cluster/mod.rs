@@ -301,31 +301,76 @@ pub struct Clusters {
     stats: ClusterStats,
 }
 
-/// The values an identity holds, for constraint checks (sorted, distinct).
+/// The values a merged identity holds, for constraint checks (sorted, distinct).
 #[derive(Debug, Clone, Default)]
 struct Holdings {
     values: [Vec<u32>; 5],
     dobs: Vec<u32>,
 }
 
+/// What an identity holds, borrowed: from a [`Holdings`], or straight from
+/// the dataset for a single record (no allocation for the common case).
+#[derive(Debug, Clone, Copy)]
+struct View<'a> {
+    values: [&'a [u32]; 5],
+    dobs: &'a [u32],
+}
+
 impl Holdings {
-    fn of_record(ds: &Dataset, r: RecordIx) -> Holdings {
-        let mut h = Holdings::default();
-        for (s, v) in h.values.iter_mut().enumerate() {
-            v.extend_from_slice(ds.slot_values(r, s));
+    fn view(&self) -> View<'_> {
+        View {
+            values: [
+                &self.values[0],
+                &self.values[1],
+                &self.values[2],
+                &self.values[3],
+                &self.values[4],
+            ],
+            dobs: &self.dobs,
         }
-        let dob = ds.rows[r as usize].dob;
-        if dob != NONE {
-            h.dobs.push(dob);
-        }
-        h
     }
 
-    fn merge(&mut self, other: &Holdings) {
-        for (a, b) in self.values.iter_mut().zip(&other.values) {
-            *a = sorted_union(a, b);
+    fn merged(a: View<'_>, b: View<'_>) -> Holdings {
+        Holdings {
+            values: [0, 1, 2, 3, 4].map(|s| sorted_union(a.values[s], b.values[s])),
+            dobs: sorted_union(a.dobs, b.dobs),
         }
-        self.dobs = sorted_union(&self.dobs, &other.dobs);
+    }
+}
+
+fn record_view(ds: &Dataset, r: RecordIx) -> View<'_> {
+    let dob = &ds.rows[r as usize].dob;
+    View {
+        values: [0, 1, 2, 3, 4].map(|s| ds.slot_values(r, s)),
+        dobs: if *dob == NONE {
+            &[]
+        } else {
+            std::slice::from_ref(dob)
+        },
+    }
+}
+
+/// Unions two roots and stores the merged holdings under the new root.
+fn merge_roots(
+    ds: &Dataset,
+    uf: &mut UnionFind,
+    held: &mut FxHashMap<u32, Holdings>,
+    ra: u32,
+    rb: u32,
+) {
+    let merged = {
+        let va = held
+            .get(&ra)
+            .map_or_else(|| record_view(ds, ra), Holdings::view);
+        let vb = held
+            .get(&rb)
+            .map_or_else(|| record_view(ds, rb), Holdings::view);
+        Holdings::merged(va, vb)
+    };
+    held.remove(&ra);
+    held.remove(&rb);
+    if let Some((root, _)) = uf.union_roots(ra, rb) {
+        held.insert(root, merged);
     }
 }
 
@@ -402,10 +447,10 @@ struct Constraints<'a> {
 }
 
 impl Constraints<'_> {
-    fn check(&self, a: &Holdings, b: &Holdings) -> Option<Refusal> {
+    fn check(&self, a: View<'_>, b: View<'_>) -> Option<Refusal> {
         for (s, kind) in ID_SLOTS.iter().enumerate() {
             if let Some(max) = self.cfg.limits[s]
-                && union_len(&a.values[s], &b.values[s]) > max
+                && union_len(a.values[s], b.values[s]) > max
             {
                 return Some(Refusal::CardinalityLimit(*kind));
             }
@@ -418,7 +463,7 @@ impl Constraints<'_> {
                     .copied()
                     .unwrap_or(NONE)
             };
-            for x in &a.values[4] {
+            for x in a.values[4] {
                 let sx = system(x);
                 if !self
                     .single_valued
@@ -500,10 +545,7 @@ impl Clusters {
 
         let mut uf = UnionFind::new(n);
         let mut held: FxHashMap<u32, Holdings> = FxHashMap::default();
-        let holdings = |held: &mut FxHashMap<u32, Holdings>, root: u32| -> Holdings {
-            held.remove(&root)
-                .unwrap_or_else(|| Holdings::of_record(ds, root))
-        };
+        // A root without an entry in `held` is a single record (its own root).
         let mut links: Vec<Link> = Vec::new();
 
         // Must-link: records sharing a trusted customer ID.
@@ -528,12 +570,7 @@ impl Clusters {
                             };
                             let (ra, rb) = (uf.find(first), uf.find(r));
                             if ra != rb {
-                                let mut ha = holdings(&mut held, ra);
-                                let hb = holdings(&mut held, rb);
-                                ha.merge(&hb);
-                                if let Some((root, _)) = uf.union_roots(ra, rb) {
-                                    held.insert(root, ha);
-                                }
+                                merge_roots(ds, &mut uf, &mut held, ra, rb);
                                 stats.trusted_merges += 1;
                             }
                             links.push(link);
@@ -567,25 +604,22 @@ impl Clusters {
                 links.push(link);
                 continue;
             }
-            let mut ha = holdings(&mut held, ra);
-            let hb = holdings(&mut held, rb);
-            match constraints.check(&ha, &hb) {
+            let refusal = {
+                let va = held
+                    .get(&ra)
+                    .map_or_else(|| record_view(ds, ra), Holdings::view);
+                let vb = held
+                    .get(&rb)
+                    .map_or_else(|| record_view(ds, rb), Holdings::view);
+                constraints.check(va, vb)
+            };
+            match refusal {
                 Some(reason) => {
                     *stats.refused.entry(reason.code().to_owned()).or_default() += 1;
                     refused.push(RefusedLink { link, reason });
-                    // Put the holdings back (singletons need no entry).
-                    if uf.set_size(ra) > 1 {
-                        held.insert(ra, ha);
-                    }
-                    if uf.set_size(rb) > 1 {
-                        held.insert(rb, hb);
-                    }
                 }
                 None => {
-                    ha.merge(&hb);
-                    if let Some((root, _)) = uf.union_roots(ra, rb) {
-                        held.insert(root, ha);
-                    }
+                    merge_roots(ds, &mut uf, &mut held, ra, rb);
                     stats.links_applied += 1;
                     links.push(link);
                 }
@@ -697,57 +731,59 @@ fn households(
     cfg: &ClusterConfig,
 ) -> Vec<Household> {
     let identities = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
-    // (key, value) → identities holding it.
-    let mut holders: BTreeMap<(HouseholdKey, u32), Vec<u32>> = BTreeMap::new();
+    let mut address_freq = vec![0u32; ds.address_keys.len()];
+    for row in &ds.rows {
+        if let Some(f) = address_freq.get_mut(row.address as usize) {
+            *f += 1;
+        }
+    }
+    // (key, value, identity) for values held by two records or more: only
+    // those can be shared.
+    let mut held: Vec<(HouseholdKey, u32, u32)> = Vec::new();
     for (r, &label) in labels.iter().enumerate() {
         // Record indices fit u32.
         let r = r as u32;
         for (key, s) in [(HouseholdKey::Phone, 1usize), (HouseholdKey::Device, 3)] {
             for &v in ds.slot_values(r, s) {
-                if !generic.is_generic_slot(s, v) {
-                    holders.entry((key, v)).or_default().push(label);
+                if ds.value_freq[s][v as usize] >= 2 && !generic.is_generic_slot(s, v) {
+                    held.push((key, v, label));
                 }
             }
         }
         let address = ds.rows[r as usize].address;
-        if address != NONE {
-            holders
-                .entry((HouseholdKey::Address, address))
-                .or_default()
-                .push(label);
+        if address_freq.get(address as usize).is_some_and(|&f| f >= 2) {
+            held.push((HouseholdKey::Address, address, label));
         }
     }
+    held.par_sort_unstable();
+    held.dedup();
     let mut uf = UnionFind::new(identities);
     let mut shared: Vec<((HouseholdKey, u32), u32)> = Vec::new();
-    for (key, mut ids) in holders {
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.len() < 2 || ids.len() > cfg.max_household {
+    for group in held.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        if group.len() < 2 || group.len() > cfg.max_household {
             continue;
         }
-        for w in ids.windows(2) {
-            uf.union(w[0], w[1]);
+        for w in group.windows(2) {
+            uf.union(w[0].2, w[1].2);
         }
-        shared.push((key, ids[0]));
+        shared.push(((group[0].0, group[0].1), group[0].2));
     }
     let mut groups: BTreeMap<u32, Household> = BTreeMap::new();
+    for &((key, value), identity) in &shared {
+        let root = uf.find(identity);
+        groups
+            .entry(root)
+            .or_insert_with(|| Household {
+                identities: Vec::new(),
+                shared: Vec::new(),
+            })
+            .shared
+            .push((key, value));
+    }
     for i in 0..identities as u32 {
         let root = uf.find(i);
-        if uf.set_size(root) > 1 {
-            groups
-                .entry(root)
-                .or_insert_with(|| Household {
-                    identities: Vec::new(),
-                    shared: Vec::new(),
-                })
-                .identities
-                .push(i);
-        }
-    }
-    for (key, any_identity) in shared {
-        let root = uf.find(any_identity);
         if let Some(h) = groups.get_mut(&root) {
-            h.shared.push(key);
+            h.identities.push(i);
         }
     }
     let mut out: Vec<Household> = groups.into_values().collect();
