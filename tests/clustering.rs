@@ -93,8 +93,8 @@ fn a_household_landline_shared_by_four_people() {
     distinct.sort_unstable();
     distinct.dedup();
     assert_eq!(distinct.len(), 4, "four people, four identities");
-    for i in 0..4 {
-        assert_eq!(run.identity(&format!("home{i}-tg")), ids[i]);
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(run.identity(&format!("home{i}-tg")), *id);
     }
     let household = run
         .clusters
