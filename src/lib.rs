@@ -6,10 +6,10 @@
 //!
 //! The pipeline runs one way — records → normalise → block → compare/score →
 //! cluster → resolve — and each stage is its own module. This release holds
-//! the stages up to scoring: normalisers, records, blocking, comparison and
-//! Fellegi–Sunter scoring trained by EM.
+//! the stages up to clustering: normalisers, records, blocking, comparison,
+//! Fellegi–Sunter scoring trained by EM, and constrained clustering.
 //!
-//! ## Matching in five calls
+//! ## From records to identities
 //!
 //! ```
 //! use idstitch::{BlockingConfig, Candidates, Comparator, CompareConfig, Dataset, Model, Record, TrainConfig};
@@ -26,6 +26,9 @@
 //! assert!(scored.iter().all(|s| s.probability > 0.5));
 //! let why = model.explain(&cmp, &candidates, &candidates.pairs()[0])?; // the waterfall
 //! assert_eq!(why.contributions.len(), idstitch::FIELDS);
+//! let clusters = idstitch::Clusters::build(                          // identities
+//!     &ds, &scored, candidates.rules(), candidates.generic(), &idstitch::ClusterConfig::new())?;
+//! assert_eq!(clusters.len(), 1);
 //! # Ok::<(), idstitch::Error>(())
 //! ```
 //!
