@@ -73,6 +73,7 @@ mod block;
 mod cluster;
 mod compare;
 mod error;
+mod eval;
 mod normalize;
 mod record;
 mod score;
@@ -90,6 +91,7 @@ pub use compare::{
     FIELDS, Field, IdLevel, Level, NameLevel, PhoneLevel,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use eval::{Evaluation, Prf, evaluate};
 pub use normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, DeviceKind, Email, Flag, IdKind,
     Identifier, Invalid, LoyaltyId, NameToken, PersonName, Phone, PhoneType, Region, Rejection,
