@@ -394,18 +394,7 @@ fn person(rng: &mut Rng, index: usize) -> Person {
     };
     let email = format!("{local}@{}", rng.pick(DOMAINS));
     let loyalty = luhn_card(rng);
-    let device = {
-        let a = rng.next();
-        let b = rng.next();
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xFFFF,
-            a & 0xFFF,
-            b >> 52,
-            b & 0xFFFF_FFFF_FFFF
-        )
-    };
+    let device = synth_device(rng);
     Person {
         male,
         first,
@@ -462,6 +451,267 @@ fn email_text(rng: &mut Rng, e: &str) -> String {
     }
 }
 
+/// One generated record, as strings a channel would export.
+#[derive(Debug, Clone, Default)]
+pub struct SynthRow {
+    pub id: String,
+    pub source: &'static str,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub full_name: Option<String>,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub loyalty: Vec<String>,
+    pub devices: Vec<String>,
+    pub dob: Option<String>,
+    pub city: Option<String>,
+    pub address: Option<String>,
+    /// The true person.
+    pub person: usize,
+}
+
+impl SynthRow {
+    pub fn to_record(&self) -> Record {
+        let mut r = Record::new(self.id.clone(), self.source);
+        if let Some(v) = &self.first_name {
+            r = r.first_name(v.clone());
+        }
+        if let Some(v) = &self.last_name {
+            r = r.last_name(v.clone());
+        }
+        if let Some(v) = &self.full_name {
+            r = r.full_name(v.clone());
+        }
+        for v in &self.emails {
+            r = r.email(v.clone());
+        }
+        for v in &self.phones {
+            r = r.phone(v.clone());
+        }
+        for v in &self.loyalty {
+            r = r.loyalty_card(v.clone());
+        }
+        for v in &self.devices {
+            r = r.device(v.clone());
+        }
+        if let Some(v) = &self.dob {
+            r = r.birth_date(v.clone());
+        }
+        if let Some(v) = &self.city {
+            r = r.city(v.clone());
+        }
+        if let Some(v) = &self.address {
+            r = r.address(v.clone());
+        }
+        r
+    }
+}
+
+/// The loyalty card a store's cashiers scan when the customer has none.
+pub const STORE_CARD: &str = "2700000000015";
+
+/// Junk typed into mandatory fields.
+const JUNK_PHONES: &[&str] = &[
+    "+7 999 999-99-99",
+    "0000000000",
+    "+7 (000) 000-00-00",
+    "1234567",
+];
+const JUNK_EMAILS: &[&str] = &["test@test.ru", "noemail@mail.ru", "no@no.ru", "a@a.ru"];
+const STREETS: &[&str] = &[
+    "Ленина",
+    "Мира",
+    "Советская",
+    "Гагарина",
+    "Лесная",
+    "Садовая",
+    "Школьная",
+    "Новая",
+];
+
+/// Generates `people` persons, seeded, streaming each record to `emit`.
+/// About 2.8 records per person; most records carry one identifier.
+///
+/// Hard cases: couples sharing a home phone (4 %) and a family tablet;
+/// people who changed phone (15 %) whose old number is later reassigned to
+/// someone else (recycled numbers); a store's default loyalty card scanned
+/// for strangers; a call-centre number typed into CRM records; placeholder
+/// values; names in Latin, with nicknames, typos and swapped order.
+pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
+    let mut rng = Rng(seed);
+    let mut next_home: Option<(u64, String)> = None;
+    let mut released: std::collections::VecDeque<u64> = std::collections::VecDeque::new();
+    for pi in 0..people {
+        let mut p = person(&mut rng, pi);
+        // A recycled number: someone else's old phone is now this person's.
+        if rng.chance(0.01)
+            && let Some(old) = released.pop_front()
+        {
+            p.phones = vec![old];
+        }
+        if p.phones.len() > 1 {
+            released.push_back(p.phones[0]);
+        }
+        // Couples: this person and the next share a home phone and a tablet.
+        let home = match next_home.take() {
+            Some(h) => Some(h),
+            None if pi + 1 < people && rng.chance(0.04) => {
+                let h = (phone_number(&mut rng), synth_device(&mut rng));
+                next_home = Some(h.clone());
+                Some(h)
+            }
+            None => None,
+        };
+        let address = format!(
+            "ул. {}, д. {}, кв. {}",
+            STREETS[rng.below(STREETS.len())],
+            1 + rng.below(80),
+            1 + rng.below(200)
+        );
+        let n = 1 + rng.zipf(8);
+        // Two in five people have a CRM profile; everyone else is known only
+        // from channel records.
+        let crm = rng.chance(0.4);
+        for k in 0..n {
+            let mut row = SynthRow {
+                id: format!("p{pi}-{k}"),
+                person: pi,
+                ..SynthRow::default()
+            };
+            let channel = if k == 0 && crm { 0 } else { 1 + rng.below(6) };
+            let latest = *p.phones.last().unwrap_or(&0);
+            match channel {
+                // CRM: full profile.
+                0 => {
+                    row.source = "crm";
+                    let (f, l) = names(&mut rng, &p);
+                    row.first_name = Some(f);
+                    row.last_name = Some(l);
+                    row.dob = Some(dob_text(&mut rng, p.dob));
+                    row.city = Some(
+                        if rng.chance(0.2) {
+                            CITIES[p.city].1
+                        } else {
+                            CITIES[p.city].0
+                        }
+                        .to_owned(),
+                    );
+                    let phone = if rng.chance(0.02) {
+                        CALL_CENTRE.to_owned()
+                    } else {
+                        format_phone(&mut rng, p.phones[0])
+                    };
+                    row.phones.push(phone);
+                    if let Some((h, _)) = &home {
+                        row.phones.push(format_phone(&mut rng, *h));
+                        row.address = Some(address.clone());
+                    } else if rng.chance(0.3) {
+                        row.address = Some(address.clone());
+                    }
+                    if rng.chance(0.7) {
+                        row.emails.push(email_text(&mut rng, &p.email));
+                    }
+                    if rng.chance(0.3) {
+                        row.loyalty.push(p.loyalty.clone());
+                    }
+                }
+                // Messenger contact: the current phone, sometimes a first name.
+                1 => {
+                    row.source = *rng.pick(&["telegram", "whatsapp", "viber"]);
+                    row.phones.push(format_phone(&mut rng, latest));
+                    if rng.chance(0.4) {
+                        row.first_name = Some(names(&mut rng, &p).0);
+                    }
+                }
+                // E-mail campaign: the address only.
+                2 => {
+                    row.source = "email";
+                    row.emails.push(email_text(&mut rng, &p.email));
+                }
+                // Till: the loyalty card (sometimes the store's own), sometimes the phone.
+                3 => {
+                    row.source = "pos";
+                    row.loyalty.push(if rng.chance(0.03) {
+                        STORE_CARD.to_owned()
+                    } else {
+                        p.loyalty.clone()
+                    });
+                    if rng.chance(0.2) {
+                        row.phones.push(format_phone(&mut rng, latest));
+                    }
+                }
+                // Web shop account: name (sometimes in one field, either
+                // order), often a birth date, e-mail or phone.
+                4 => {
+                    row.source = "web";
+                    let (f, l) = names(&mut rng, &p);
+                    if rng.chance(0.3) {
+                        row.full_name = Some(if rng.chance(0.5) {
+                            format!("{l} {f}")
+                        } else {
+                            format!("{f} {l}")
+                        });
+                    } else {
+                        row.first_name = Some(f);
+                        row.last_name = Some(l);
+                    }
+                    if rng.chance(0.6) {
+                        row.dob = Some(dob_text(&mut rng, p.dob));
+                    }
+                    if rng.chance(0.5) {
+                        row.emails.push(email_text(&mut rng, &p.email));
+                    } else {
+                        row.phones.push(format_phone(&mut rng, latest));
+                    }
+                }
+                // Call centre: the caller's phone and the name as heard.
+                5 => {
+                    row.source = "call";
+                    row.phones.push(format_phone(&mut rng, latest));
+                    let (f, l) = names(&mut rng, &p);
+                    row.full_name = Some(format!("{l} {f}"));
+                }
+                // App: the device (the family tablet for some couples), with
+                // the account's e-mail or phone.
+                _ => {
+                    row.source = "app";
+                    let device = match &home {
+                        Some((_, tablet)) if rng.chance(0.3) => tablet.clone(),
+                        _ => p.device.clone(),
+                    };
+                    row.devices.push(device);
+                    if rng.chance(0.5) {
+                        row.emails.push(email_text(&mut rng, &p.email));
+                    } else {
+                        row.phones.push(format_phone(&mut rng, latest));
+                    }
+                }
+            }
+            // Placeholders typed into mandatory fields.
+            if rng.chance(0.01) {
+                row.phones.push(rng.pick(JUNK_PHONES).to_string());
+            }
+            if rng.chance(0.01) {
+                row.emails.push(rng.pick(JUNK_EMAILS).to_string());
+            }
+            emit(row);
+        }
+    }
+}
+
+fn synth_device(rng: &mut Rng) -> String {
+    let a = rng.next();
+    let b = rng.next();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xFFFF,
+        a & 0xFFF,
+        b >> 52,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}
+
 pub struct Population {
     pub records: Vec<Record>,
     /// Person index per record, in `records` order.
@@ -469,120 +719,21 @@ pub struct Population {
     pub people: usize,
 }
 
-/// `people` persons, seeded. About 2.8 records per person; three in four
-/// records carry exactly one identifier.
+/// [`generate`]d records, collected.
 pub fn population(people: usize, seed: u64) -> Population {
-    let mut rng = Rng(seed);
-    let persons: Vec<Person> = (0..people).map(|i| person(&mut rng, i)).collect();
-    // Couples share a home phone: person i and i+1 for 4 % of i.
-    let mut home: Vec<Option<u64>> = vec![None; people];
-    let mut i = 0;
-    while i + 1 < people {
-        if rng.chance(0.04) {
-            let n = phone_number(&mut rng);
-            home[i] = Some(n);
-            home[i + 1] = Some(n);
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    let mut records = Vec::new();
-    let mut owner = Vec::new();
-    for (pi, p) in persons.iter().enumerate() {
-        let n = 1 + rng.zipf(8);
-        // Two in five people have a CRM profile; everyone else is known only
-        // from channel records.
-        let crm = rng.chance(0.4);
-        for k in 0..n {
-            let id = format!("p{pi}-{k}");
-            let channel = if k == 0 && crm { 0 } else { 1 + rng.below(5) };
-            let latest = *p.phones.last().unwrap_or(&0);
-            let r = match channel {
-                // CRM: full profile.
-                0 => {
-                    let (f, l) = names(&mut rng, p);
-                    let mut r = Record::new(id, "crm")
-                        .first_name(f)
-                        .last_name(l)
-                        .birth_date(dob_text(&mut rng, p.dob))
-                        .city(if rng.chance(0.2) {
-                            CITIES[p.city].1
-                        } else {
-                            CITIES[p.city].0
-                        });
-                    if rng.chance(0.02) {
-                        r = r.phone(CALL_CENTRE);
-                    } else {
-                        let ph = p.phones[0];
-                        r = r.phone(format_phone(&mut rng, ph));
-                    }
-                    if let Some(h) = home[pi] {
-                        r = r.phone(format_phone(&mut rng, h));
-                    }
-                    if rng.chance(0.7) {
-                        r = r.email(email_text(&mut rng, &p.email));
-                    }
-                    if rng.chance(0.3) {
-                        r = r.loyalty_card(p.loyalty.clone());
-                    }
-                    r
-                }
-                // Messenger contact: the current phone, sometimes a first name.
-                1 => {
-                    let mut r = Record::new(id, *rng.pick(&["telegram", "whatsapp", "viber"]))
-                        .phone(format_phone(&mut rng, latest));
-                    if rng.chance(0.4) {
-                        let (f, _) = names(&mut rng, p);
-                        r = r.first_name(f);
-                    }
-                    r
-                }
-                // E-mail campaign: the address only.
-                2 => Record::new(id, "email").email(email_text(&mut rng, &p.email)),
-                // Till: the loyalty card, sometimes the phone it is linked to.
-                3 => {
-                    let mut r = Record::new(id, "pos").loyalty_card(p.loyalty.clone());
-                    if rng.chance(0.2) {
-                        r = r.phone(format_phone(&mut rng, latest));
-                    }
-                    r
-                }
-                // Web shop account: name, often a birth date, e-mail or phone.
-                5 => {
-                    let (f, l) = names(&mut rng, p);
-                    let mut r = Record::new(id, "web").first_name(f).last_name(l);
-                    if rng.chance(0.6) {
-                        r = r.birth_date(dob_text(&mut rng, p.dob));
-                    }
-                    if rng.chance(0.5) {
-                        r.email(email_text(&mut rng, &p.email))
-                    } else {
-                        r.phone(format_phone(&mut rng, latest))
-                    }
-                }
-                // App: the device, with the account's e-mail or phone.
-                _ => {
-                    let r = Record::new(id, "app").device(p.device.clone());
-                    if rng.chance(0.5) {
-                        r.email(email_text(&mut rng, &p.email))
-                    } else {
-                        r.phone(format_phone(&mut rng, latest))
-                    }
-                }
-            };
-            records.push(r);
-            owner.push(pi);
-        }
-    }
+    let (mut records, mut person) = (Vec::new(), Vec::new());
+    generate(people, seed, |row| {
+        records.push(row.to_record());
+        person.push(row.person);
+    });
     Population {
         records,
-        person: owner,
+        person,
         people,
     }
 }
 
-/// The person behind a record ID written by [`population`].
+/// The person behind a record ID written by [`generate`].
 pub fn person_of(id: &str) -> usize {
     id.trim_start_matches('p')
         .split('-')
