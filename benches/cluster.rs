@@ -5,7 +5,7 @@
 // Tests and benchmarks may panic on a broken invariant: that is their report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/synth.rs"]
+#[path = "../examples/generate/synth.rs"]
 mod synth;
 
 use std::hint::black_box;

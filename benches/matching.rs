@@ -1,6 +1,6 @@
 //! The matching core at scale: building the interned dataset, blocking,
 //! comparison, EM training and scoring on a synthetic omnichannel population
-//! (tests/common/synth.rs) of about one million records.
+//! (examples/generate/synth.rs) of about one million records.
 //!
 //! `IDSTITCH_BENCH_PEOPLE` sets the population (default 360,000 people ≈ 1M
 //! records). Scoring is measured on 10M candidate pairs: the population's
@@ -10,7 +10,7 @@
 // Tests and benchmarks may panic on a broken invariant: that is their report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/synth.rs"]
+#[path = "../examples/generate/synth.rs"]
 mod synth;
 
 use std::hint::black_box;

@@ -4,7 +4,7 @@
 // Tests may panic on a broken invariant: that is their report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/synth.rs"]
+#[path = "../examples/generate/synth.rs"]
 mod synth;
 
 use idstitch::{

@@ -1,11 +1,15 @@
 //! `dedup`: the idstitch command line.
 //!
+//! `dedup run INPUT.csv --out clusters.csv` resolves a CSV of customer records
+//! from many channels into one identity per person (see `run.rs`).
+//!
 //! `dedup normalize --kind KIND` reads one value per line on standard input and
 //! prints, line for line, the canonical value or an empty line when the value is
 //! unusable as a person's identifier; `--explain` adds the reason as a second,
 //! tab-separated column.
 
 mod normalize;
+mod run;
 
 use std::process::ExitCode;
 
@@ -21,6 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Deduplicate a CSV of customer records into identities.
+    Run(run::Args),
     /// Normalise one identifier per line from standard input.
     Normalize(normalize::Args),
 }
@@ -28,6 +34,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Normalize(args) => normalize::run(&args),
     };
     match result {

@@ -578,7 +578,14 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
                 person: pi,
                 ..SynthRow::default()
             };
-            let channel = if k == 0 && crm { 0 } else { 1 + rng.below(6) };
+            // Everyone's first record is a profile holding several
+            // identifiers (a CRM card, or a web / loyalty-programme account):
+            // the retailer met them somewhere that asked for contacts.
+            let channel = match (k, crm) {
+                (0, true) => 0,
+                (0, false) => 7,
+                _ => 1 + rng.below(6),
+            };
             let latest = *p.phones.last().unwrap_or(&0);
             match channel {
                 // CRM: full profile.
@@ -608,10 +615,10 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
                     } else if rng.chance(0.3) {
                         row.address = Some(address.clone());
                     }
-                    if rng.chance(0.7) {
+                    if rng.chance(0.9) {
                         row.emails.push(email_text(&mut rng, &p.email));
                     }
-                    if rng.chance(0.3) {
+                    if rng.chance(0.8) {
                         row.loyalty.push(p.loyalty.clone());
                     }
                 }
@@ -670,6 +677,33 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
                     row.phones.push(format_phone(&mut rng, latest));
                     let (f, l) = names(&mut rng, &p);
                     row.full_name = Some(format!("{l} {f}"));
+                }
+                // An account: loyalty-programme sign-up or web shop.
+                7 => {
+                    let (f, l) = names(&mut rng, &p);
+                    row.first_name = Some(f);
+                    // Each contact the channels use was given here, mostly.
+                    row.phones.push(format_phone(&mut rng, latest));
+                    if rng.chance(0.5) {
+                        row.source = "loyalty";
+                        row.loyalty.push(p.loyalty.clone());
+                        if rng.chance(0.9) {
+                            row.emails.push(email_text(&mut rng, &p.email));
+                        }
+                        if rng.chance(0.5) {
+                            row.last_name = Some(l);
+                        }
+                    } else {
+                        row.source = "web";
+                        row.last_name = Some(l);
+                        row.emails.push(email_text(&mut rng, &p.email));
+                        if rng.chance(0.9) {
+                            row.loyalty.push(p.loyalty.clone());
+                        }
+                    }
+                    if rng.chance(0.5) {
+                        row.dob = Some(dob_text(&mut rng, p.dob));
+                    }
                 }
                 // App: the device (the family tablet for some couples), with
                 // the account's e-mail or phone.

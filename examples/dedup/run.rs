@@ -1,0 +1,421 @@
+//! The `run` subcommand: a CSV of customer records in, one identity per
+//! record out, with a summary (and accuracy, given the truth) on stderr.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use idstitch::{
+    BlockingConfig, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig, DatasetBuilder,
+    IdKind, Model, Record, Region, TrainConfig, evaluate,
+};
+
+/// Arguments of `dedup run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Input CSV with a header row.
+    input: PathBuf,
+    /// Where to write `record_id,cluster_id` (atomically).
+    #[arg(long)]
+    out: PathBuf,
+    /// Read column COLUMN as FIELD (repeatable), e.g. `--map tel=phone`.
+    /// Fields: record_id, source, first_name, middle_name, last_name,
+    /// full_name, email, phone, loyalty_id, device_id, customer_id, dob, city, address.
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    map: Vec<String>,
+    /// Default region for phones written without a country code.
+    #[arg(long, default_value = "RU")]
+    region: Region,
+    /// Link probability at or above which records are merged.
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f32,
+    /// Also write every scored pair: `record_a,record_b,probability,rule`.
+    #[arg(long)]
+    pairs: Option<PathBuf>,
+    /// Truth CSV (`record_id,person_id`): print pairwise and B-cubed accuracy.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// Stop at the first malformed row instead of counting and skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// Cells longer than this many bytes make their row malformed.
+    #[arg(long, default_value_t = 65_536)]
+    max_cell_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    RecordId,
+    Source,
+    FirstName,
+    MiddleName,
+    LastName,
+    FullName,
+    Email,
+    Phone,
+    Loyalty,
+    Device,
+    CustomerId,
+    Dob,
+    City,
+    Address,
+}
+
+impl Column {
+    fn parse(name: &str) -> Option<Column> {
+        Some(match name.trim().to_lowercase().as_str() {
+            "record_id" | "id" => Column::RecordId,
+            "source" | "channel" => Column::Source,
+            "first_name" => Column::FirstName,
+            "middle_name" | "patronymic" => Column::MiddleName,
+            "last_name" | "surname" => Column::LastName,
+            "full_name" | "name" => Column::FullName,
+            "email" => Column::Email,
+            "phone" => Column::Phone,
+            "loyalty_id" | "loyalty" => Column::Loyalty,
+            "device_id" | "device" => Column::Device,
+            "customer_id" => Column::CustomerId,
+            "dob" | "birth_date" => Column::Dob,
+            "city" => Column::City,
+            "address" => Column::Address,
+            _ => return None,
+        })
+    }
+}
+
+/// A row that could not be read, by line number (never its content).
+struct Malformed {
+    line: u64,
+    reason: &'static str,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut stage = Instant::now();
+    let lap = |name: &str, stage: &mut Instant| {
+        eprintln!("  {name:<22} {:>9.3} s", stage.elapsed().as_secs_f64());
+        *stage = Instant::now();
+    };
+    eprintln!("dedup run: {}", args.input.display());
+    let (records, malformed) = read_records(args)?;
+    eprintln!("  records read           {:>9}", records.len());
+    eprintln!("  malformed rows         {:>9}", malformed.len());
+    for m in malformed.iter().take(10) {
+        eprintln!("    line {}: {}", m.line, m.reason);
+    }
+    if malformed.len() > 10 {
+        eprintln!("    … and {} more", malformed.len() - 10);
+    }
+    let order: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+    lap("read", &mut stage);
+
+    let ds = DatasetBuilder::new().region(args.region).build(records)?;
+    let stats = ds.stats();
+    for (kind, reasons) in &stats.excluded {
+        let total: u64 = reasons.values().sum();
+        let detail: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        eprintln!(
+            "  unusable {:<13} {:>9}  ({})",
+            kind.as_str(),
+            total,
+            detail.join(", ")
+        );
+    }
+    lap("normalise", &mut stage);
+
+    let cands = Candidates::find(&ds, &BlockingConfig::new())?;
+    let generic = cands.generic().values();
+    eprintln!("  generic values         {:>9}", generic.len());
+    for kind in IdKind::ALL {
+        let n = generic.iter().filter(|g| g.kind == kind).count();
+        if n > 0 {
+            eprintln!("    {:<20} {:>9}", kind.as_str(), n);
+        }
+    }
+    eprintln!("  candidate pairs        {:>9}", cands.pairs().len());
+    lap("block", &mut stage);
+
+    let cmp = Comparator::new(&ds, cands.generic(), CompareConfig::new())?;
+    let (model, report) = Model::train(&cmp, &cands, &TrainConfig::new())?;
+    eprintln!(
+        "  EM iterations          {:>9}{}",
+        report.iterations,
+        if report.converged {
+            ""
+        } else {
+            " (not converged)"
+        }
+    );
+    lap("train", &mut stage);
+    let scored = model.score(&cmp, &cands)?;
+    lap("score", &mut stage);
+
+    let cfg = ClusterConfig::new().threshold(args.threshold);
+    let clusters = Clusters::build(&ds, &scored, cands.rules(), cands.generic(), &cfg)?;
+    let cs = clusters.stats();
+    let refused: u64 = cs.refused.values().sum();
+    eprintln!(
+        "  links accepted         {:>9}",
+        cs.links_applied + cs.trusted_merges
+    );
+    eprintln!("  links refused          {:>9}", refused);
+    eprintln!("  weak bridges cut       {:>9}", cs.bridges_cut);
+    eprintln!("  identities             {:>9}", cs.identities);
+    eprintln!("  largest identity       {:>9}", cs.largest);
+    eprintln!("  households             {:>9}", cs.households);
+    lap("cluster", &mut stage);
+
+    write_atomic(&args.out, |w| {
+        writeln!(w, "record_id,cluster_id")?;
+        for id in &order {
+            let ix = ds.index_of(&id.as_str().into()).context("record lost")?;
+            let label = clusters.identity(ix).context("record without identity")?;
+            writeln!(w, "{},{label}", csv_field(id))?;
+        }
+        Ok(())
+    })?;
+    if let Some(path) = &args.pairs {
+        write_atomic(path, |w| {
+            writeln!(w, "record_a,record_b,probability,rule")?;
+            for s in &scored {
+                let rule = cands
+                    .rules()
+                    .get(s.rule as usize)
+                    .map_or("", |r| r.as_str());
+                let (a, b) = (
+                    ds.record_ids()[s.a as usize].as_str(),
+                    ds.record_ids()[s.b as usize].as_str(),
+                );
+                writeln!(
+                    w,
+                    "{},{},{:.6},{rule}",
+                    csv_field(a),
+                    csv_field(b),
+                    s.probability
+                )?;
+            }
+            Ok(())
+        })?;
+    }
+    lap("write", &mut stage);
+
+    if let Some(path) = &args.truth {
+        report_accuracy(path, &ds, &clusters)?;
+    }
+    eprintln!(
+        "  total                  {:>9.3} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn read_records(args: &Args) -> anyhow::Result<(Vec<Record>, Vec<Malformed>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_path(&args.input)
+        .with_context(|| format!("cannot open {}", args.input.display()))?;
+    let mut rows = reader.byte_records();
+    let header = match rows.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => return Err(e).context("cannot read the header row"),
+        None => bail!("the input is empty: a header row is required"),
+    };
+    let mut overrides: HashMap<String, Column> = HashMap::new();
+    for m in &args.map {
+        let (col, field) = m
+            .split_once('=')
+            .with_context(|| format!("--map {m}: expected COLUMN=FIELD"))?;
+        let field = Column::parse(field).with_context(|| format!("--map {m}: unknown field"))?;
+        overrides.insert(col.trim().to_lowercase(), field);
+    }
+    let columns: Vec<Option<Column>> = header
+        .iter()
+        .map(|h| {
+            let name = String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_lowercase();
+            overrides
+                .get(&name)
+                .copied()
+                .or_else(|| Column::parse(&name))
+        })
+        .collect();
+    let has_id = columns.contains(&Some(Column::RecordId));
+    let mut records = Vec::new();
+    let mut malformed = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut line = 1u64;
+    for row in rows {
+        line += 1;
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    return Err(e).context("read failed");
+                }
+                malformed.push(Malformed {
+                    line,
+                    reason: "unreadable CSV row",
+                });
+                continue;
+            }
+        };
+        if let Some(pos) = row.position() {
+            line = pos.line();
+        }
+        let reason = if row.len() != columns.len() {
+            Some("wrong number of fields")
+        } else if row.iter().any(|c| c.len() > args.max_cell_bytes) {
+            Some("cell too large")
+        } else if row.iter().any(|c| std::str::from_utf8(c).is_err()) {
+            Some("invalid UTF-8")
+        } else {
+            None
+        };
+        let record = reason.map_or_else(|| build_record(&row, &columns, has_id, line), Err);
+        match record {
+            Ok(r) if seen.insert(r.id()) => records.push(r),
+            Ok(_) => malformed.push(Malformed {
+                line,
+                reason: "duplicate record_id",
+            }),
+            Err(reason) => malformed.push(Malformed { line, reason }),
+        }
+        if args.strict
+            && let Some(m) = malformed.last()
+        {
+            bail!("line {}: {} (--strict)", m.line, m.reason);
+        }
+    }
+    Ok((records, malformed))
+}
+
+fn build_record(
+    row: &csv::ByteRecord,
+    columns: &[Option<Column>],
+    has_id: bool,
+    line: u64,
+) -> Result<Record, &'static str> {
+    let text = |i: usize| std::str::from_utf8(&row[i]).unwrap_or("").trim();
+    let mut id = None;
+    let mut source = "input";
+    for (i, c) in columns.iter().enumerate() {
+        match c {
+            Some(Column::RecordId) => id = Some(text(i)),
+            Some(Column::Source) if !text(i).is_empty() => source = text(i),
+            _ => {}
+        }
+    }
+    let id = match id {
+        Some("") => return Err("empty record_id"),
+        Some(id) => id.to_owned(),
+        None if !has_id => format!("line{line}"),
+        None => return Err("empty record_id"),
+    };
+    let mut r = Record::new(id, source);
+    for (i, c) in columns.iter().enumerate() {
+        let Some(c) = c else { continue };
+        for value in text(i).split(';').map(str::trim).filter(|v| !v.is_empty()) {
+            r = match c {
+                Column::RecordId | Column::Source => r,
+                Column::FirstName => r.first_name(value),
+                Column::MiddleName => r.middle_name(value),
+                Column::LastName => r.last_name(value),
+                Column::FullName => r.full_name(value),
+                Column::Email => r.email(value),
+                Column::Phone => r.phone(value),
+                Column::Loyalty => r.loyalty_card(value),
+                Column::Device => r.device(value),
+                Column::CustomerId => r.customer_id(source, value),
+                Column::Dob => r.birth_date(value),
+                Column::City => r.city(value),
+                Column::Address => r.address(value),
+            };
+        }
+    }
+    Ok(r)
+}
+
+fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> anyhow::Result<()> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut persons: HashMap<String, u32> = HashMap::new();
+    let (mut predicted, mut truth) = (Vec::new(), Vec::new());
+    let mut unknown = 0u64;
+    for row in reader.records() {
+        let row = row.context("truth file")?;
+        let (Some(id), Some(person)) = (row.get(0), row.get(1)) else {
+            continue;
+        };
+        let Some(ix) = ds.index_of(&id.into()) else {
+            unknown += 1;
+            continue;
+        };
+        let next = persons.len() as u32;
+        truth.push(*persons.entry(person.to_owned()).or_insert(next));
+        predicted.push(clusters.identity(ix).context("record without identity")?);
+    }
+    let e = evaluate(&predicted, &truth)?;
+    eprintln!(
+        "accuracy against {} ({} records, {} persons; {unknown} truth rows not in the input)",
+        path.display(),
+        e.records,
+        e.persons
+    );
+    eprintln!(
+        "  pairwise  precision {:.4}  recall {:.4}  F1 {:.4}",
+        e.pairwise.precision, e.pairwise.recall, e.pairwise.f1
+    );
+    eprintln!(
+        "  B-cubed   precision {:.4}  recall {:.4}  F1 {:.4}",
+        e.bcubed.precision, e.bcubed.recall, e.bcubed.f1
+    );
+    eprintln!("  identities mixing persons {}", e.mixed_identities);
+    Ok(())
+}
+
+/// A CSV field, quoted when it needs to be.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Writes `path` through a temporary file in the same directory and renames
+/// it into place, so a failed run never leaves a half-written file.
+fn write_atomic(
+    path: &Path,
+    body: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().context("output path has no file name")?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let file =
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        body(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move the output into {}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
