@@ -98,7 +98,7 @@ fn rule_conditioned_priors_keep_single_identifier_links_that_a_global_prior_lose
         ours.true_candidates, ours.recall, ours.precision, global.recall, global.precision
     );
     assert!(
-        global.recall + 0.3 < ours.recall,
+        global.recall < 0.8 && global.recall + 0.15 < ours.recall,
         "global recall {:.3} vs per-rule {:.3}",
         global.recall,
         ours.recall
