@@ -74,7 +74,7 @@ impl Default for ClusterConfig {
             dob_cannot_link: true,
             single_valued_systems: Vec::new(),
             trusted_systems: Vec::new(),
-            strong_link: 0.9,
+            strong_link: 0.75,
             min_bridge_side: 2,
             max_household: 8,
         }
@@ -83,7 +83,7 @@ impl Default for ClusterConfig {
 
 impl ClusterConfig {
     /// Threshold 0.5; limits of 10 e-mails, phones and loyalty cards and 20
-    /// devices and customer IDs; birth dates cannot-link; bridges below 0.9
+    /// devices and customer IDs; birth dates cannot-link; bridges below 0.75
     /// between parts of 2+ records cut; households of up to 8 identities.
     pub fn new() -> ClusterConfig {
         ClusterConfig::default()

@@ -1,0 +1,150 @@
+//! `dedup run` end to end: CSV in, clusters out, summary and accuracy on stderr.
+
+// Tests may panic on a broken invariant: that is their report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod common;
+use common::dedup;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/customers.csv");
+const TRUTH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/data/customers_truth.csv"
+);
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("idstitch-cli-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run(args: &[&str]) -> (bool, String) {
+    let out = Command::new(dedup())
+        .arg("run")
+        .args(args)
+        .output()
+        .expect("dedup runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn clusters(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("record_id,cluster_id"));
+    lines
+        .map(|l| {
+            let (a, b) = l.split_once(',').unwrap();
+            (a.to_owned(), b.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_bundled_sample_resolves_every_record_once_and_deterministically() {
+    let (out1, out2) = (scratch("a.csv"), scratch("b.csv"));
+    let (ok, stderr) = run(&[SAMPLE, "--out", out1.to_str().unwrap(), "--truth", TRUTH]);
+    assert!(ok, "{stderr}");
+    let (ok, _) = run(&[SAMPLE, "--out", out2.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
+    let rows = clusters(&out1);
+    let input_ids: Vec<String> = std::fs::read_to_string(SAMPLE)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+        input_ids
+    );
+    assert!(stderr.contains("identities"));
+    let f1: f64 = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("B-cubed"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .expect("B-cubed line");
+    assert!(f1 > 0.95, "{stderr}");
+}
+
+#[test]
+fn malformed_rows_are_counted_by_line_and_skipped() {
+    let input = scratch("bad.csv");
+    let mut bytes = b"record_id,source,first_name,phone\n".to_vec();
+    bytes.extend_from_slice(b"1,crm,\xD0\x90\xD0\xBD\xD0\xBD\xD0\xB0,+79123456789\n");
+    bytes.extend_from_slice(b"2,tg,,89123456789,extra\n");
+    bytes.extend_from_slice(b"3,tg,\xFF\xFE,89123456789\n");
+    bytes.extend_from_slice(format!("4,tg,{},89123456789\n", "x".repeat(10 << 20)).as_bytes());
+    bytes.extend_from_slice(b"1,tg,,89123456789\n");
+    bytes.extend_from_slice(b"5,telegram,,8 912 345-67-89");
+    std::fs::write(&input, bytes).unwrap();
+    let out = scratch("bad-out.csv");
+    let (ok, stderr) = run(&[input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    for expected in [
+        "line 3: wrong number of fields",
+        "line 4: invalid UTF-8",
+        "line 5: cell too large",
+        "line 6: duplicate record_id",
+    ] {
+        assert!(stderr.contains(expected), "{expected} in {stderr}");
+    }
+    assert!(!stderr.contains("xxxx"), "no cell content in reports");
+    let rows = clusters(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].1, rows[1].1, "records 1 and 5 share a phone");
+
+    let strict = scratch("strict-out.csv");
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        strict.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(!strict.exists(), "a failed run writes nothing");
+}
+
+#[test]
+fn columns_map_to_fields() {
+    let input = scratch("mapped.csv");
+    std::fs::write(
+        &input,
+        "id;x,tel,mail\na,+79123456789,\nb,,olga@mail.ru\nc,89123456789,olga@mail.ru\n",
+    )
+    .unwrap();
+    let out = scratch("mapped-out.csv");
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--map",
+        "id;x=record_id",
+        "--map",
+        "tel=phone",
+        "--map",
+        "mail=email",
+    ]);
+    assert!(ok, "{stderr}");
+    let rows = clusters(&out);
+    let ids: HashSet<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(ids.len(), 1, "{rows:?}");
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--map",
+        "tel=nonsense",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("unknown field"));
+}
