@@ -8,7 +8,16 @@
 //! Some couples share a home phone; some people change phone; a call-centre
 //! number is typed into some CRM records.
 //!
-//! Record IDs are `p{person}-{n}`, so truth is the prefix.
+//! Record IDs are `p{person}-{n}`, so truth is the prefix (the `generate`
+//! binary writes opaque IDs and a separate truth file instead).
+//!
+//! Not every record can be linked: about 7 % of true record pairs share no
+//! identifier, directly or through the person's other records (a receipt on
+//! the store's card, a card or e-mail never given to a profile, a new phone
+//! seen only on channels that carry nothing else). Measured on 10,000
+//! people, linking every pair of a person's records that share a value gives
+//! pairwise recall 0.926: that is the ceiling for identifier evidence, and
+//! the reference for accuracy figures on this data.
 
 #![allow(dead_code)]
 
