@@ -60,13 +60,19 @@ pub enum BlockingRule {
     /// Same first name (nickname-equivalent) and birth date: finds people
     /// whose surname changed.
     FirstNameBirthDate,
+    /// Same first name (nickname-equivalent) and transliterated surname:
+    /// finds records whose birth date or contacts disagree by a typo.
+    FirstNameSurname,
     /// Same first name (nickname-equivalent), surname phonetic key and city.
     NamePhoneticCity,
 }
 
 impl BlockingRule {
-    /// Every rule, strongest first: the default rule list.
-    pub const ALL: [BlockingRule; 8] = [
+    /// The default rule list, strongest first: every rule but
+    /// [`FirstNameSurname`](BlockingRule::FirstNameSurname), which on retail
+    /// data with common names adds more doubtful pairs than it finds (opt in
+    /// for registries such as FEBRL, where birth dates carry typos).
+    pub const DEFAULT: [BlockingRule; 8] = [
         BlockingRule::CustomerId,
         BlockingRule::Device,
         BlockingRule::Phone,
@@ -74,6 +80,19 @@ impl BlockingRule {
         BlockingRule::Loyalty,
         BlockingRule::SurnameBirthDate,
         BlockingRule::FirstNameBirthDate,
+        BlockingRule::NamePhoneticCity,
+    ];
+
+    /// Every rule.
+    pub const ALL: [BlockingRule; 9] = [
+        BlockingRule::CustomerId,
+        BlockingRule::Device,
+        BlockingRule::Phone,
+        BlockingRule::Email,
+        BlockingRule::Loyalty,
+        BlockingRule::SurnameBirthDate,
+        BlockingRule::FirstNameBirthDate,
+        BlockingRule::FirstNameSurname,
         BlockingRule::NamePhoneticCity,
     ];
 
@@ -87,6 +106,7 @@ impl BlockingRule {
             BlockingRule::CustomerId => "customer_id",
             BlockingRule::SurnameBirthDate => "surname_birth_date",
             BlockingRule::FirstNameBirthDate => "first_name_birth_date",
+            BlockingRule::FirstNameSurname => "first_name_surname",
             BlockingRule::NamePhoneticCity => "name_phonetic_city",
         }
     }
@@ -121,6 +141,7 @@ impl BlockingRule {
             BlockingRule::CustomerId => &[Field::CustomerId],
             BlockingRule::SurnameBirthDate => &[Field::Surname, Field::BirthDate],
             BlockingRule::FirstNameBirthDate => &[Field::FirstName, Field::BirthDate],
+            BlockingRule::FirstNameSurname => &[Field::FirstName, Field::Surname],
             BlockingRule::NamePhoneticCity => &[Field::FirstName, Field::Surname, Field::City],
         }
     }
@@ -137,7 +158,7 @@ impl std::str::FromStr for BlockingRule {
                 Error::unknown_name(
                     "blocking rule",
                     "email, phone, loyalty, device, customer_id, surname_birth_date, \
-                 first_name_birth_date, name_phonetic_city",
+                 first_name_birth_date, first_name_surname, name_phonetic_city",
                 )
             })
     }
@@ -167,7 +188,7 @@ pub struct BlockingConfig {
 impl Default for BlockingConfig {
     fn default() -> Self {
         BlockingConfig {
-            rules: BlockingRule::ALL.to_vec(),
+            rules: BlockingRule::DEFAULT.to_vec(),
             max_block_size: 50,
             window: 10,
             generic: GenericConfig::default(),
@@ -176,7 +197,7 @@ impl Default for BlockingConfig {
 }
 
 impl BlockingConfig {
-    /// Every rule ([`BlockingRule::ALL`]), blocks of up to 50 records in full,
+    /// The default rules ([`BlockingRule::DEFAULT`]), blocks of up to 50 records in full,
     /// a window of 10 beyond, default [`GenericConfig`].
     pub fn new() -> BlockingConfig {
         BlockingConfig::default()
@@ -533,6 +554,11 @@ fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut
         }
         BlockingRule::FirstNameBirthDate if row.dob != NONE => {
             first_keys(&mut |k| emit(mix(2, u64::from(k) << 32 | u64::from(row.dob))));
+        }
+        BlockingRule::FirstNameSurname => {
+            if let Some(s) = entry(NameRole::Surname) {
+                first_keys(&mut |k| emit(mix(4, u64::from(k) << 32 | u64::from(s.key))));
+            }
         }
         BlockingRule::NamePhoneticCity => {
             if let Some(s) = entry(NameRole::Surname)

@@ -11,7 +11,9 @@
 //! - **cannot-link**: two different customer IDs of a system declared
 //!   single-valued ([`ClusterConfig::single_valued_system`]), or birth dates
 //!   of which none on one side is explained by one on the other (equal,
-//!   day/month swapped, or one digit apart).
+//!   day/month swapped, or one digit apart) — unless the link's own two
+//!   records carry the conflicting dates, which their score already weighed:
+//!   the constraint guards against what a pair cannot see, transitive chains.
 //!
 //! Records sharing a customer ID of a trusted system
 //! ([`ClusterConfig::trusted_system`]) are merged first, whatever their score
@@ -428,15 +430,7 @@ fn clearly_different(a: u32, b: u32) -> bool {
     {
         return false;
     }
-    let (mut x, mut y, mut diff) = (a, b, 0);
-    for _ in 0..8 {
-        if x % 10 != y % 10 {
-            diff += 1;
-        }
-        x /= 10;
-        y /= 10;
-    }
-    diff > 1
+    crate::compare::digits_apart(a, b) > 1
 }
 
 struct Constraints<'a> {
@@ -447,7 +441,9 @@ struct Constraints<'a> {
 }
 
 impl Constraints<'_> {
-    fn check(&self, a: View<'_>, b: View<'_>) -> Option<Refusal> {
+    /// `seen_conflict`: the link's own records have clearly different birth
+    /// dates, which their score already weighed.
+    fn check(&self, a: View<'_>, b: View<'_>, seen_conflict: bool) -> Option<Refusal> {
         for (s, kind) in ID_SLOTS.iter().enumerate() {
             if let Some(max) = self.cfg.limits[s]
                 && union_len(a.values[s], b.values[s]) > max
@@ -481,6 +477,7 @@ impl Constraints<'_> {
         // Two identities conflict when no birth date of one is explained by
         // one of the other (as equal, swapped or a one-digit typo).
         if self.cfg.dob_cannot_link
+            && !seen_conflict
             && !a.dobs.is_empty()
             && !b.dobs.is_empty()
             && a.dobs
@@ -611,7 +608,9 @@ impl Clusters {
                 let vb = held
                     .get(&rb)
                     .map_or_else(|| record_view(ds, rb), Holdings::view);
-                constraints.check(va, vb)
+                let (da, db) = (ds.rows[link.a as usize].dob, ds.rows[link.b as usize].dob);
+                let seen_conflict = da != NONE && db != NONE && clearly_different(da, db);
+                constraints.check(va, vb, seen_conflict)
             };
             match refusal {
                 Some(reason) => {

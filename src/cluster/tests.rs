@@ -105,22 +105,30 @@ fn single_valued_systems_and_birth_dates_cannot_link() {
         strict.refused()[0].reason,
         Refusal::SingleValued(IdKind::CustomerId)
     );
-    // Swapped day/month and a one-digit typo are not conflicts; 1975 is.
-    let c = cluster(
-        &ds,
-        &[pair(0, 2, 0.9), pair(0, 3, 0.9), pair(0, 4, 0.9)],
-        &ClusterConfig::new(),
-    );
+    // Swapped day/month and a one-digit typo are not conflicts; 1975 is,
+    // when it comes through a chain: c links to e, and c's identity holds a's date.
+    let chain = [pair(0, 2, 0.9), pair(0, 3, 0.9), pair(2, 4, 0.8)];
+    let ds2 = build(vec![
+        Record::new("a", "crm").birth_date("01.02.1990"),
+        Record::new("b", "crm"),
+        Record::new("c", "web"),
+        Record::new("d", "web").birth_date("01.02.1991"),
+        Record::new("e", "web").birth_date("15.07.1975"),
+    ]);
+    let c = cluster(&ds2, &chain, &ClusterConfig::new());
     assert_eq!(c.identity(0), c.identity(2));
     assert_eq!(c.identity(0), c.identity(3));
     assert_ne!(c.identity(0), c.identity(4));
     assert_eq!(c.refused()[0].reason, Refusal::ConflictingBirthDates);
     let off = cluster(
-        &ds,
-        &[pair(0, 4, 0.9)],
+        &ds2,
+        &chain,
         &ClusterConfig::new().birth_dates_cannot_link(false),
     );
     assert_eq!(off.identity(0), off.identity(4));
+    // A link whose own records disagree was scored knowing it: applied.
+    let direct = cluster(&ds, &[pair(0, 4, 0.9)], &ClusterConfig::new());
+    assert_eq!(direct.identity(0), direct.identity(4));
 }
 
 #[test]

@@ -69,10 +69,12 @@ level_enum! {
         Exact = 1 => "exact",
         /// Day and month swapped (`03.04` / `04.03`).
         DayMonthSwapped = 2 => "day_month_swapped",
+        /// One digit of `yyyymmdd` different (a typo).
+        OneDigit = 3 => "one_digit",
         /// The same year only.
-        SameYear = 3 => "same_year",
-        /// Different years.
-        Different = 4 => "different",
+        SameYear = 4 => "same_year",
+        /// Anything else.
+        Different = 5 => "different",
     }
 }
 

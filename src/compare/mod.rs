@@ -408,13 +408,26 @@ fn date(a: u32, b: u32) -> u8 {
     let (Some(x), Some(y)) = (unpack_date(a), unpack_date(b)) else {
         return 0;
     };
-    if x.year() != y.year() {
-        DateLevel::Different as u8
-    } else if x.month() == y.day() && x.day() == y.month() {
+    if x.year() == y.year() && x.month() == y.day() && x.day() == y.month() {
         DateLevel::DayMonthSwapped as u8
-    } else {
+    } else if digits_apart(a, b) == 1 {
+        DateLevel::OneDigit as u8
+    } else if x.year() == y.year() {
         DateLevel::SameYear as u8
+    } else {
+        DateLevel::Different as u8
     }
+}
+
+/// How many of the eight decimal digits of two `yyyymmdd` dates differ.
+pub(crate) fn digits_apart(mut a: u32, mut b: u32) -> u32 {
+    let mut diff = 0;
+    for _ in 0..8 {
+        diff += u32::from(a % 10 != b % 10);
+        a /= 10;
+        b /= 10;
+    }
+    diff
 }
 
 #[cfg(test)]

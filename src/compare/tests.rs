@@ -78,6 +78,14 @@ fn date_levels() {
     );
     assert_eq!(
         d("03.04.1990", "03.04.1991"),
+        Level::Date(DateLevel::OneDigit)
+    );
+    assert_eq!(
+        d("03.04.1990", "08.04.1990"),
+        Level::Date(DateLevel::OneDigit)
+    );
+    assert_eq!(
+        d("03.04.1990", "03.04.1985"),
         Level::Date(DateLevel::Different)
     );
     assert_eq!(

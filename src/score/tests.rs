@@ -28,7 +28,7 @@ fn normalise(v: &mut [f64]) {
 const SIM: [(Field, usize); 5] = [
     (Field::FirstName, 7),
     (Field::Surname, 7),
-    (Field::BirthDate, 4),
+    (Field::BirthDate, 5),
     (Field::City, 2),
     (Field::MiddleName, 7),
 ];
