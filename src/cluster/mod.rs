@@ -340,6 +340,13 @@ impl Holdings {
     }
 }
 
+/// What the identity rooted at `root` holds: its merged holdings, or the
+/// record itself when it is alone (a lone record is its own root).
+fn view_of<'a>(ds: &'a Dataset, held: &'a FxHashMap<u32, Holdings>, root: u32) -> View<'a> {
+    held.get(&root)
+        .map_or_else(|| record_view(ds, root), Holdings::view)
+}
+
 fn record_view(ds: &Dataset, r: RecordIx) -> View<'_> {
     let dob = &ds.rows[r as usize].dob;
     View {
@@ -361,12 +368,7 @@ fn merge_roots(
     rb: u32,
 ) {
     let merged = {
-        let va = held
-            .get(&ra)
-            .map_or_else(|| record_view(ds, ra), Holdings::view);
-        let vb = held
-            .get(&rb)
-            .map_or_else(|| record_view(ds, rb), Holdings::view);
+        let (va, vb) = (view_of(ds, held, ra), view_of(ds, held, rb));
         Holdings::merged(va, vb)
     };
     held.remove(&ra);
@@ -602,12 +604,7 @@ impl Clusters {
                 continue;
             }
             let refusal = {
-                let va = held
-                    .get(&ra)
-                    .map_or_else(|| record_view(ds, ra), Holdings::view);
-                let vb = held
-                    .get(&rb)
-                    .map_or_else(|| record_view(ds, rb), Holdings::view);
+                let (va, vb) = (view_of(ds, &held, ra), view_of(ds, &held, rb));
                 let (da, db) = (ds.rows[link.a as usize].dob, ds.rows[link.b as usize].dob);
                 let seen_conflict = da != NONE && db != NONE && clearly_different(da, db);
                 constraints.check(va, vb, seen_conflict)
