@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use idstitch::{
-    BlockingConfig, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig, DatasetBuilder,
-    IdKind, Model, Record, Region, TrainConfig, evaluate,
+    BlockingConfig, BlockingRule, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig,
+    DatasetBuilder, IdKind, Model, Record, Region, TrainConfig, evaluate,
 };
 
 /// Arguments of `dedup run`.
@@ -29,6 +29,12 @@ pub struct Args {
     /// Default region for phones written without a country code.
     #[arg(long, default_value = "RU")]
     region: Region,
+    /// Blocking rules, comma-separated, in priority order (default: all but
+    /// first_name_surname). Names: email, phone, loyalty, device,
+    /// customer_id, surname_birth_date, first_name_birth_date,
+    /// first_name_surname, name_phonetic_city.
+    #[arg(long, value_delimiter = ',')]
+    rules: Vec<BlockingRule>,
     /// Link probability at or above which records are merged.
     #[arg(long, default_value_t = 0.5)]
     threshold: f32,
@@ -126,7 +132,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     lap("normalise", &mut stage);
 
-    let cands = Candidates::find(&ds, &BlockingConfig::new())?;
+    let mut blocking = BlockingConfig::new();
+    if !args.rules.is_empty() {
+        blocking = blocking.rules(args.rules.iter().copied());
+    }
+    let cands = Candidates::find(&ds, &blocking)?;
     let generic = cands.generic().values();
     eprintln!("  generic values         {:>9}", generic.len());
     for kind in IdKind::ALL {
