@@ -148,3 +148,63 @@ fn columns_map_to_fields() {
     assert!(!ok);
     assert!(stderr.contains("unknown field"));
 }
+
+#[test]
+fn settings_come_from_a_toml_file_and_flags_win() {
+    const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/idstitch.toml");
+    let (plain, configured) = (scratch("plain.csv"), scratch("configured.csv"));
+    assert!(run(&[SAMPLE, "--out", plain.to_str().unwrap()]).0);
+    let (ok, stderr) = run(&[
+        SAMPLE,
+        "--out",
+        configured.to_str().unwrap(),
+        "--config",
+        CONFIG,
+    ]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        std::fs::read(&plain).unwrap(),
+        std::fs::read(&configured).unwrap(),
+        "the bundled file spells out the defaults"
+    );
+
+    let input = scratch("cfg.csv");
+    std::fs::write(&input, "id,tel\na,+79123456789\nb,89123456789\n").unwrap();
+    let config = scratch("cfg.toml");
+    std::fs::write(&config, "[columns]\ntel = \"phone\"\nid = \"record_id\"\n").unwrap();
+    let out = scratch("cfg-out.csv");
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let rows = clusters(&out);
+    assert_eq!(rows[0].1, rows[1].1, "mapped through the file: {rows:?}");
+    // A flag beats the file: at threshold 1 the shared phone alone is not enough.
+    let (ok, _) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--threshold",
+        "1",
+    ]);
+    assert!(ok);
+    let rows = clusters(&out);
+    assert_ne!(rows[0].1, rows[1].1);
+
+    std::fs::write(&config, "treshold = 0.5\n").unwrap();
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("unknown field"), "{stderr}");
+}

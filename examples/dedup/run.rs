@@ -21,23 +21,27 @@ pub struct Args {
     /// Where to write `record_id,cluster_id` (atomically).
     #[arg(long)]
     out: PathBuf,
+    /// A TOML file of settings (see `examples/data/idstitch.toml`); flags
+    /// given on the command line win.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Read column COLUMN as FIELD (repeatable), e.g. `--map tel=phone`.
     /// Fields: record_id, source, first_name, middle_name, last_name,
     /// full_name, email, phone, loyalty_id, device_id, customer_id, dob, city, address.
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
     map: Vec<String>,
-    /// Default region for phones written without a country code.
-    #[arg(long, default_value = "RU")]
-    region: Region,
+    /// Default region for phones written without a country code (default RU).
+    #[arg(long)]
+    region: Option<Region>,
     /// Blocking rules, comma-separated, in priority order (default: all but
     /// first_name_surname). Names: email, phone, loyalty, device,
     /// customer_id, surname_birth_date, first_name_birth_date,
     /// first_name_surname, name_phonetic_city.
     #[arg(long, value_delimiter = ',')]
     rules: Vec<BlockingRule>,
-    /// Link probability at or above which records are merged.
-    #[arg(long, default_value_t = 0.5)]
-    threshold: f32,
+    /// Link probability at or above which records are merged (default 0.5).
+    #[arg(long)]
+    threshold: Option<f32>,
     /// Also write every scored pair: `record_a,record_b,probability,rule`.
     #[arg(long)]
     pairs: Option<PathBuf>,
@@ -92,6 +96,52 @@ impl Column {
     }
 }
 
+/// Settings from `--config`: every key optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    region: Option<String>,
+    threshold: Option<f32>,
+    rules: Option<Vec<BlockingRule>>,
+    /// Column name → field, as `--map`.
+    #[serde(default)]
+    columns: HashMap<String, String>,
+    #[serde(default)]
+    blocking: BlockingSection,
+    #[serde(default)]
+    cluster: ClusterSection,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlockingSection {
+    max_block_size: Option<usize>,
+    window: Option<usize>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterSection {
+    #[serde(default)]
+    single_valued_systems: Vec<String>,
+    #[serde(default)]
+    trusted_systems: Vec<String>,
+    /// Identifier type → most values per identity (0: no limit).
+    #[serde(default)]
+    limits: HashMap<IdKind, usize>,
+    strong_link: Option<f32>,
+    birth_dates_cannot_link: Option<bool>,
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid settings in {}", path.display()))
+}
+
 /// A row that could not be read, by line number (never its content).
 struct Malformed {
     line: u64,
@@ -106,7 +156,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         *stage = Instant::now();
     };
     eprintln!("dedup run: {}", args.input.display());
-    let (records, malformed) = read_records(args)?;
+    let config = load_config(args.config.as_deref())?;
+    let region = match (args.region, &config.region) {
+        (Some(r), _) => r,
+        (None, Some(r)) => r.parse().context("config: region")?,
+        (None, None) => Region::RU,
+    };
+    let threshold = args.threshold.or(config.threshold).unwrap_or(0.5);
+    let mut maps: Vec<String> = config
+        .columns
+        .iter()
+        .map(|(c, f)| format!("{c}={f}"))
+        .collect();
+    maps.sort();
+    maps.extend(args.map.iter().cloned());
+    let (records, malformed) = read_records(args, &maps)?;
     eprintln!("  records read           {:>9}", records.len());
     eprintln!("  malformed rows         {:>9}", malformed.len());
     for m in malformed.iter().take(10) {
@@ -118,7 +182,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let order: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
     lap("read", &mut stage);
 
-    let ds = DatasetBuilder::new().region(args.region).build(records)?;
+    let ds = DatasetBuilder::new().region(region).build(records)?;
     let stats = ds.stats();
     for (kind, reasons) in &stats.excluded {
         let total: u64 = reasons.values().sum();
@@ -135,6 +199,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut blocking = BlockingConfig::new();
     if !args.rules.is_empty() {
         blocking = blocking.rules(args.rules.iter().copied());
+    } else if let Some(rules) = &config.rules {
+        blocking = blocking.rules(rules.iter().copied());
+    }
+    if let Some(n) = config.blocking.max_block_size {
+        blocking = blocking.max_block_size(n);
+    }
+    if let Some(n) = config.blocking.window {
+        blocking = blocking.window(n);
     }
     let cands = Candidates::find(&ds, &blocking)?;
     let generic = cands.generic().values();
@@ -163,7 +235,22 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let scored = model.score(&cmp, &cands)?;
     lap("score", &mut stage);
 
-    let cfg = ClusterConfig::new().threshold(args.threshold);
+    let mut cfg = ClusterConfig::new().threshold(threshold);
+    for system in &config.cluster.single_valued_systems {
+        cfg = cfg.single_valued_system(system);
+    }
+    for system in &config.cluster.trusted_systems {
+        cfg = cfg.trusted_system(system);
+    }
+    for (kind, &max) in &config.cluster.limits {
+        cfg = cfg.limit(*kind, (max > 0).then_some(max));
+    }
+    if let Some(p) = config.cluster.strong_link {
+        cfg = cfg.strong_link(p);
+    }
+    if let Some(yes) = config.cluster.birth_dates_cannot_link {
+        cfg = cfg.birth_dates_cannot_link(yes);
+    }
     let clusters = Clusters::build(&ds, &scored, cands.rules(), cands.generic(), &cfg)?;
     let cs = clusters.stats();
     let refused: u64 = cs.refused.values().sum();
@@ -222,7 +309,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_records(args: &Args) -> anyhow::Result<(Vec<Record>, Vec<Malformed>)> {
+fn read_records(args: &Args, maps: &[String]) -> anyhow::Result<(Vec<Record>, Vec<Malformed>)> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -235,7 +322,7 @@ fn read_records(args: &Args) -> anyhow::Result<(Vec<Record>, Vec<Malformed>)> {
         None => bail!("the input is empty: a header row is required"),
     };
     let mut overrides: HashMap<String, Column> = HashMap::new();
-    for m in &args.map {
+    for m in maps {
         let (col, field) = m
             .split_once('=')
             .with_context(|| format!("--map {m}: expected COLUMN=FIELD"))?;
