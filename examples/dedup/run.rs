@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -142,6 +142,30 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     toml::from_str(&text).with_context(|| format!("invalid settings in {}", path.display()))
 }
 
+/// A spinner with the running stage's name, on a terminal only: stderr that
+/// goes to a file or a pipe gets the plain summary and nothing else.
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    fn start(stage: &str) -> Spinner {
+        if !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(stage.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Spinner(Some(bar))
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// A row that could not be read, by line number (never its content).
 struct Malformed {
     line: u64,
@@ -170,7 +194,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .collect();
     maps.sort();
     maps.extend(args.map.iter().cloned());
+    let spin = Spinner::start("reading records");
     let (records, malformed) = read_records(args, &maps)?;
+    drop(spin);
     eprintln!("  records read           {:>9}", records.len());
     eprintln!("  malformed rows         {:>9}", malformed.len());
     for m in malformed.iter().take(10) {
@@ -182,7 +208,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let order: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
     lap("read", &mut stage);
 
+    let spin = Spinner::start("normalising and interning");
     let ds = DatasetBuilder::new().region(region).build(records)?;
+    drop(spin);
     let stats = ds.stats();
     for (kind, reasons) in &stats.excluded {
         let total: u64 = reasons.values().sum();
@@ -208,7 +236,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(n) = config.blocking.window {
         blocking = blocking.window(n);
     }
+    let spin = Spinner::start("blocking");
     let cands = Candidates::find(&ds, &blocking)?;
+    drop(spin);
     let generic = cands.generic().values();
     eprintln!("  generic values         {:>9}", generic.len());
     for kind in IdKind::ALL {
@@ -221,7 +251,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     lap("block", &mut stage);
 
     let cmp = Comparator::new(&ds, cands.generic(), CompareConfig::new())?;
+    let spin = Spinner::start("training (u sample, EM)");
     let (model, report) = Model::train(&cmp, &cands, &TrainConfig::new())?;
+    drop(spin);
     eprintln!(
         "  EM iterations          {:>9}{}",
         report.iterations,
@@ -232,7 +264,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
     );
     lap("train", &mut stage);
+    let spin = Spinner::start("scoring pairs");
     let scored = model.score(&cmp, &cands)?;
+    drop(spin);
     lap("score", &mut stage);
 
     let mut cfg = ClusterConfig::new().threshold(threshold);
@@ -251,7 +285,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(yes) = config.cluster.birth_dates_cannot_link {
         cfg = cfg.birth_dates_cannot_link(yes);
     }
+    let spin = Spinner::start("clustering");
     let clusters = Clusters::build(&ds, &scored, cands.rules(), cands.generic(), &cfg)?;
+    drop(spin);
     let cs = clusters.stats();
     let refused: u64 = cs.refused.values().sum();
     eprintln!(
