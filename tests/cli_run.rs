@@ -66,7 +66,10 @@ fn the_bundled_sample_resolves_every_record_once_and_deterministically() {
         input_ids
     );
     assert!(stderr.contains("identities"));
-    assert!(!stderr.contains('\u{1b}'), "no progress bars when stderr is not a terminal");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no progress bars when stderr is not a terminal"
+    );
     let f1: f64 = stderr
         .lines()
         .find(|l| l.trim_start().starts_with("B-cubed"))
