@@ -28,7 +28,7 @@ import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
 
-ALL_RULES = "customer_id,device,phone,email,loyalty,surname_birth_date,first_name_birth_date,first_name_surname,name_phonetic_city"
+ALL_RULES = "customer_id,device,phone,email,loyalty,surname_birth_date,first_name_birth_date,first_name_surname,name_phonetic_city,birth_date"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEDUP = os.path.join(ROOT, "target", "release", "examples", "dedup")
 
@@ -124,7 +124,7 @@ def main():
             truth = {rid: person(rid) for rid in df["rec_id"]}
             tools = (
                 ("idstitch", lambda: run_idstitch(df, tmp)),
-                # The same with the names-only rule FEBRL's typo-ridden birth dates call for.
+                # The same with the two rules for registries whose every field has typos.
                 ("idstitch+", lambda: run_idstitch(df, tmp, ALL_RULES)),
                 ("splink", lambda: run_splink(df)),
             )

@@ -36,7 +36,7 @@ pub struct Args {
     /// Blocking rules, comma-separated, in priority order (default: all but
     /// first_name_surname). Names: email, phone, loyalty, device,
     /// customer_id, surname_birth_date, first_name_birth_date,
-    /// first_name_surname, name_phonetic_city.
+    /// first_name_surname, name_phonetic_city, birth_date.
     #[arg(long, value_delimiter = ',')]
     rules: Vec<BlockingRule>,
     /// Link probability at or above which records are merged (default 0.5).

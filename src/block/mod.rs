@@ -65,6 +65,10 @@ pub enum BlockingRule {
     FirstNameSurname,
     /// Same first name (nickname-equivalent), surname phonetic key and city.
     NamePhoneticCity,
+    /// Same birth date alone: for registries whose names and IDs all carry
+    /// typos (FEBRL). Blocks grow with the data (windowed beyond
+    /// `max_block_size`), so it is not a default rule.
+    BirthDate,
 }
 
 impl BlockingRule {
@@ -84,7 +88,7 @@ impl BlockingRule {
     ];
 
     /// Every rule.
-    pub const ALL: [BlockingRule; 9] = [
+    pub const ALL: [BlockingRule; 10] = [
         BlockingRule::CustomerId,
         BlockingRule::Device,
         BlockingRule::Phone,
@@ -94,6 +98,7 @@ impl BlockingRule {
         BlockingRule::FirstNameBirthDate,
         BlockingRule::FirstNameSurname,
         BlockingRule::NamePhoneticCity,
+        BlockingRule::BirthDate,
     ];
 
     /// The stable snake-case name.
@@ -108,6 +113,7 @@ impl BlockingRule {
             BlockingRule::FirstNameBirthDate => "first_name_birth_date",
             BlockingRule::FirstNameSurname => "first_name_surname",
             BlockingRule::NamePhoneticCity => "name_phonetic_city",
+            BlockingRule::BirthDate => "birth_date",
         }
     }
 
@@ -143,6 +149,7 @@ impl BlockingRule {
             BlockingRule::FirstNameBirthDate => &[Field::FirstName, Field::BirthDate],
             BlockingRule::FirstNameSurname => &[Field::FirstName, Field::Surname],
             BlockingRule::NamePhoneticCity => &[Field::FirstName, Field::Surname, Field::City],
+            BlockingRule::BirthDate => &[Field::BirthDate],
         }
     }
 }
@@ -158,7 +165,7 @@ impl std::str::FromStr for BlockingRule {
                 Error::unknown_name(
                     "blocking rule",
                     "email, phone, loyalty, device, customer_id, surname_birth_date, \
-                 first_name_birth_date, first_name_surname, name_phonetic_city",
+                 first_name_birth_date, first_name_surname, name_phonetic_city, birth_date",
                 )
             })
     }
@@ -555,6 +562,7 @@ fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut
         BlockingRule::FirstNameBirthDate if row.dob != NONE => {
             first_keys(&mut |k| emit(mix(2, u64::from(k) << 32 | u64::from(row.dob))));
         }
+        BlockingRule::BirthDate if row.dob != NONE => emit(mix(5, u64::from(row.dob))),
         BlockingRule::FirstNameSurname => {
             if let Some(s) = entry(NameRole::Surname) {
                 first_keys(&mut |k| emit(mix(4, u64::from(k) << 32 | u64::from(s.key))));
