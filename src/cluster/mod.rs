@@ -38,9 +38,10 @@ pub use explain::{GraphEdge, GraphNode, IdentityExplanation, Membership, Step};
 pub use union_find::UnionFind;
 
 use crate::block::{BlockingRule, GenericValues};
+use crate::compare::DateLevel;
 use crate::error::{Error, Result};
 use crate::normalize::IdKind;
-use crate::record::{Dataset, ID_SLOTS, NONE, RecordIx, slot, unpack_date};
+use crate::record::{Dataset, ID_SLOTS, NONE, RecordIx, slot};
 use crate::score::ScoredPair;
 
 /// Clustering settings.
@@ -419,20 +420,11 @@ fn union_len(a: &[u32], b: &[u32]) -> usize {
     n + (a.len() - i) + (b.len() - j)
 }
 
-/// Two birth dates no typo explains: not equal, not day/month swapped, and
-/// more than one digit of `yyyymmdd` apart.
+/// Two birth dates no typo explains: the comparison levels that say so
+/// (not equal, not day/month swapped, more than one digit apart).
 fn clearly_different(a: u32, b: u32) -> bool {
-    if a == b {
-        return false;
-    }
-    if let (Some(x), Some(y)) = (unpack_date(a), unpack_date(b))
-        && x.year() == y.year()
-        && x.month() == y.day()
-        && x.day() == y.month()
-    {
-        return false;
-    }
-    crate::compare::digits_apart(a, b) > 1
+    let level = crate::compare::date(a, b);
+    level == DateLevel::SameYear as u8 || level == DateLevel::Different as u8
 }
 
 struct Constraints<'a> {

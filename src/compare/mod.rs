@@ -398,7 +398,9 @@ impl<'a> Comparator<'a> {
     }
 }
 
-fn date(a: u32, b: u32) -> u8 {
+/// The birth-date level code of two packed dates (shared with the
+/// clustering's birth-date constraint).
+pub(crate) fn date(a: u32, b: u32) -> u8 {
     if a == NONE || b == NONE {
         return 0;
     }
@@ -420,7 +422,7 @@ fn date(a: u32, b: u32) -> u8 {
 }
 
 /// How many of the eight decimal digits of two `yyyymmdd` dates differ.
-pub(crate) fn digits_apart(mut a: u32, mut b: u32) -> u32 {
+fn digits_apart(mut a: u32, mut b: u32) -> u32 {
     let mut diff = 0;
     for _ in 0..8 {
         diff += u32::from(a % 10 != b % 10);
