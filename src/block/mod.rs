@@ -362,32 +362,21 @@ impl Candidates {
         for g in generic.values() {
             *stats.generic_values.entry(g.kind).or_default() += 1;
         }
-        let mut found: Vec<u64> = Vec::new();
-        let mut tagged: Vec<Vec<u64>> = Vec::with_capacity(cfg.rules.len());
-        for &rule in &cfg.rules {
-            let (pairs, mut rs) = match rule.kind().and_then(slot) {
+        // Pairs so far, sorted by (a, b), each tagged with its first rule.
+        let mut pairs: Vec<CandidatePair> = Vec::new();
+        for (index_of_rule, &rule) in cfg.rules.iter().enumerate() {
+            let (found, mut rs) = match rule.kind().and_then(slot) {
                 Some(s) => block_values(ds, cfg, &index[s], &generic, s),
                 None => block_keys(ds, cfg, rule),
             };
             rs.rule = Some(rule);
-            rs.pairs = pairs.len() as u64;
-            let new = difference(&pairs, &found);
-            rs.new_pairs = new.len() as u64;
-            found = union(&found, &new);
-            tagged.push(new);
+            rs.pairs = found.len() as u64;
+            // At most 255 rules (validated).
+            let (merged, new) = merge_new(&pairs, &found, index_of_rule as u8);
+            pairs = merged;
+            rs.new_pairs = new;
             stats.rules.push(rs);
         }
-        let mut pairs: Vec<CandidatePair> = Vec::with_capacity(found.len());
-        for (rule, list) in tagged.iter().enumerate() {
-            // At most 255 rules (validated).
-            let rule = rule as u8;
-            pairs.extend(list.iter().map(|&p| CandidatePair {
-                a: (p >> 32) as u32,
-                b: p as u32,
-                rule,
-            }));
-        }
-        pairs.par_sort_unstable();
         stats.pairs = pairs.len() as u64;
         Ok(Candidates {
             rules: cfg.rules.clone(),
@@ -656,37 +645,26 @@ fn merge(mut x: (Vec<u64>, RuleStats), mut y: (Vec<u64>, RuleStats)) -> (Vec<u64
     x
 }
 
-/// Sorted `a` minus sorted `b`.
-fn difference(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len());
-    let mut j = 0;
-    for &x in a {
-        while j < b.len() && b[j] < x {
-            j += 1;
-        }
-        if j == b.len() || b[j] != x {
-            out.push(x);
-        }
-    }
-    out
-}
-
-/// Union of two sorted, disjoint lists.
-fn union(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
+/// Adds a rule's sorted, distinct packed pairs to the sorted list so far in
+/// one merge walk: pairs already there keep their earlier rule, the others
+/// join tagged `rule`. Returns the merged list and how many pairs were new.
+fn merge_new(sofar: &[CandidatePair], found: &[u64], rule: u8) -> (Vec<CandidatePair>, u64) {
+    let mut out = Vec::with_capacity(sofar.len() + found.len());
+    let (mut i, mut new) = (0, 0u64);
+    for &p in found {
+        let (a, b) = ((p >> 32) as u32, p as u32);
+        while i < sofar.len() && (sofar[i].a, sofar[i].b) < (a, b) {
+            out.push(sofar[i]);
             i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
         }
+        if i < sofar.len() && (sofar[i].a, sofar[i].b) == (a, b) {
+            continue;
+        }
+        out.push(CandidatePair { a, b, rule });
+        new += 1;
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+    out.extend_from_slice(&sofar[i..]);
+    (out, new)
 }
 
 #[cfg(test)]

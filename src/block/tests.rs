@@ -301,8 +301,22 @@ fn bad_settings_are_typed_errors() {
 
 #[test]
 fn set_operations() {
-    assert_eq!(difference(&[1, 3, 5, 7], &[2, 3, 7]), [1, 5]);
-    assert_eq!(union(&[1, 5], &[2, 3, 9]), [1, 2, 3, 5, 9]);
+    let pair = |b: u32, rule: u8| CandidatePair { a: 0, b, rule };
+    let sofar = [pair(2, 0), pair(3, 0), pair(7, 0)];
+    // The new rule's pairs 1, 3, 5, 7: only 1 and 5 are new (the difference);
+    // the result is the sorted union, earlier tags kept.
+    let (merged, new) = merge_new(&sofar, &[1, 3, 5, 7], 1);
+    assert_eq!(new, 2);
+    assert_eq!(
+        merged,
+        [pair(1, 1), pair(2, 0), pair(3, 0), pair(5, 1), pair(7, 0)]
+    );
+    let (merged, new) = merge_new(&[pair(1, 0), pair(5, 0)], &[2, 3, 9], 1);
+    assert_eq!(new, 3);
+    assert_eq!(
+        merged.iter().map(|p| p.b).collect::<Vec<_>>(),
+        [1, 2, 3, 5, 9]
+    );
     assert_eq!(all_pairs(0), 0);
     assert_eq!(all_pairs(1), 0);
     assert_eq!(all_pairs(4), 6);
