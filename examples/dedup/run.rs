@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -205,7 +205,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if malformed.len() > 10 {
         eprintln!("    … and {} more", malformed.len() - 10);
     }
-    let order: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+    let order: Vec<idstitch::RecordId> = records.iter().map(Record::id).collect();
     lap("read", &mut stage);
 
     let spin = Spinner::start("normalising and interning");
@@ -302,17 +302,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     lap("cluster", &mut stage);
 
     write_atomic(&args.out, |w| {
-        writeln!(w, "record_id,cluster_id")?;
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(["record_id", "cluster_id"])?;
         for id in &order {
-            let ix = ds.index_of(&id.as_str().into()).context("record lost")?;
+            let ix = ds.index_of(id).context("record lost")?;
             let label = clusters.identity(ix).context("record without identity")?;
-            writeln!(w, "{},{label}", csv_field(id))?;
+            out.write_record([id.as_str(), &label.to_string()])?;
         }
+        out.flush()?;
         Ok(())
     })?;
     if let Some(path) = &args.pairs {
         write_atomic(path, |w| {
-            writeln!(w, "record_a,record_b,probability,rule")?;
+            let mut out = csv::Writer::from_writer(w);
+            out.write_record(["record_a", "record_b", "probability", "rule"])?;
             for s in &scored {
                 let rule = cands
                     .rules()
@@ -322,14 +325,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     ds.record_ids()[s.a as usize].as_str(),
                     ds.record_ids()[s.b as usize].as_str(),
                 );
-                writeln!(
-                    w,
-                    "{},{},{:.6},{rule}",
-                    csv_field(a),
-                    csv_field(b),
-                    s.probability
-                )?;
+                out.write_record([a, b, &format!("{:.6}", s.probability), rule])?;
             }
+            out.flush()?;
             Ok(())
         })?;
     }
@@ -510,15 +508,6 @@ fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> 
     );
     eprintln!("  identities mixing persons {}", e.mixed_identities);
     Ok(())
-}
-
-/// A CSV field, quoted when it needs to be.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 /// Writes `path` through a temporary file in the same directory and renames
