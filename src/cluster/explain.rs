@@ -176,10 +176,16 @@ impl Clusters {
         let g = self.identity_graph(ds, identity)?;
         let members = self.records_of(identity)?;
         let anchor = members[0];
-        let record_node = |r: RecordIx| {
-            g.node_indices()
-                .find(|&i| g[i] == GraphNode::Record { record: r })
-        };
+        // Record → node, built once (looking each record up by scanning the
+        // nodes would be quadratic in the identity's size).
+        let nodes: rustc_hash::FxHashMap<RecordIx, NodeIndex> = g
+            .node_indices()
+            .filter_map(|i| match g[i] {
+                GraphNode::Record { record } => Some((record, i)),
+                GraphNode::Value { .. } => None,
+            })
+            .collect();
+        let record_node = |r: RecordIx| nodes.get(&r).copied();
         let Some(start) = record_node(anchor) else {
             return Err(ErrorKind::RecordIndex {
                 index: anchor,

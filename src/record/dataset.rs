@@ -976,10 +976,7 @@ impl<'a> RecordView<'a> {
 
     /// The source system.
     pub fn source(&self) -> &'a str {
-        self.ds
-            .sources
-            .value(u32::from(self.row().source))
-            .map_or("", |s| s)
+        self.ds.source_of(self.ix)
     }
 
     /// Canonical e-mail addresses, sorted by interned ID.
