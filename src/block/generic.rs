@@ -232,13 +232,10 @@ impl GenericValues {
 /// or the transliteration key for names outside the table.
 pub(crate) fn person_key(ds: &Dataset, r: RecordIx) -> u32 {
     let id = ds.rows[r as usize].names[NameRole::First as usize];
-    match ds.name_info.get(id as usize) {
-        None => NONE,
-        Some(e) => match e.groups.first() {
-            Some(&g) => 0x8000_0000 | u32::from(g),
-            None => e.key & 0x7FFF_FFFF,
-        },
-    }
+    ds.name_info
+        .get(id as usize)
+        .and_then(|e| e.first_name_keys().next())
+        .unwrap_or(NONE)
 }
 
 fn judge(

@@ -531,13 +531,7 @@ fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut
     let entry = |role: NameRole| ds.name_info.get(row.names[role as usize] as usize);
     let first_keys = |emit: &mut dyn FnMut(u32)| {
         if let Some(e) = entry(NameRole::First) {
-            if e.groups.is_empty() {
-                emit(e.key & 0x7FFF_FFFF);
-            } else {
-                for &g in e.groups {
-                    emit(0x8000_0000 | u32::from(g));
-                }
-            }
+            e.first_name_keys().for_each(&mut *emit);
         }
     };
     match rule {

@@ -601,6 +601,17 @@ pub(crate) struct NameEntry {
     pub(crate) gender: SurnameGender,
 }
 
+impl NameEntry {
+    /// The keys a first name is grouped by: one per nickname group (high bit
+    /// set), or its transliteration key for names outside the table. The
+    /// first is the name's canonical person key.
+    pub(crate) fn first_name_keys(&self) -> impl Iterator<Item = u32> + '_ {
+        let own = self.groups.is_empty().then_some(self.key & 0x7FFF_FFFF);
+        own.into_iter()
+            .chain(self.groups.iter().map(|&g| 0x8000_0000 | u32::from(g)))
+    }
+}
+
 /// Normalised, interned records: the input of blocking, comparison and scoring.
 ///
 /// Records are held in [`RecordId`] order and addressed by a dense
