@@ -238,6 +238,42 @@ pub(crate) fn person_key(ds: &Dataset, r: RecordIx) -> u32 {
         .unwrap_or(NONE)
 }
 
+/// Jaro–Winkler similarity at which two first-name keys are one person's
+/// spelling variants when counting the people behind a value.
+const SAME_NAME_JW: f64 = 0.85;
+
+/// Above this many distinct values, variants are not grouped (the value is
+/// spread over that many people whatever their spelling).
+const MAX_GROUPED: usize = 256;
+
+/// `(groups, records in the largest group)` of a list of values, where values
+/// `similar` to a larger group's first value join it (greedy, commonest first).
+fn spread(v: &mut [u32], similar: impl Fn(u32, u32) -> bool) -> (usize, usize) {
+    v.sort_unstable();
+    let mut counts: Vec<(usize, u32)> = Vec::new();
+    for (i, &x) in v.iter().enumerate() {
+        match counts.last_mut() {
+            Some(last) if i > 0 && v[i - 1] == x => last.0 += 1,
+            _ => counts.push((1, x)),
+        }
+    }
+    if counts.len() > MAX_GROUPED {
+        let top = counts.iter().map(|c| c.0).max().unwrap_or(0);
+        return (counts.len(), top);
+    }
+    // Commonest first, ties by value: deterministic.
+    counts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut groups: Vec<(usize, u32)> = Vec::new();
+    for (n, x) in counts {
+        match groups.iter_mut().find(|g| similar(g.1, x)) {
+            Some(g) => g.0 += n,
+            None => groups.push((n, x)),
+        }
+    }
+    let top = groups.iter().map(|g| g.0).max().unwrap_or(0);
+    (groups.len(), top)
+}
+
 fn judge(
     ds: &Dataset,
     cfg: &GenericConfig,
@@ -273,23 +309,26 @@ fn judge(
             dates.push(d);
         }
     }
-    // (distinct values, records holding the commonest one)
-    let spread = |v: &mut Vec<u32>| {
-        v.sort_unstable();
-        let (mut distinct, mut top, mut run) = (0usize, 0usize, 0usize);
-        for i in 0..v.len() {
-            if i == 0 || v[i] != v[i - 1] {
-                distinct += 1;
-                run = 0;
-            }
-            run += 1;
-            top = top.max(run);
-        }
-        (distinct, top)
-    };
     let (with_names, with_dates) = (names.len(), dates.len());
-    let ((n_names, top_name), (n_dates, top_date)) = (spread(&mut names), spread(&mut dates));
-    let (n_others, top_other) = spread(&mut others);
+    // Spelling variants of one name (`alexa-rose` / `alexa-rxose`) and typos
+    // of one date (`19160822` / `19160882`) are one person, not several.
+    let keys = &ds.name_keys;
+    let similar_names = |a: u32, b: u32| {
+        let text = |k: u32| {
+            (k & 0x8000_0000 == 0)
+                .then(|| keys.value(k).map(|t| &**t))
+                .flatten()
+        };
+        match (text(a), text(b)) {
+            (Some(x), Some(y)) => strsim::jaro_winkler(x, y) >= SAME_NAME_JW,
+            _ => false,
+        }
+    };
+    let similar_dates =
+        |a: u32, b: u32| crate::compare::date(a, b) <= crate::compare::DateLevel::OneDigit as u8;
+    let (n_names, top_name) = spread(&mut names, similar_names);
+    let (n_dates, top_date) = spread(&mut dates, similar_dates);
+    let (n_others, top_other) = spread(&mut others, |_, _| false);
     let conflicting = |n: usize, top: usize, with: usize| {
         n >= cfg.min_distinct_people && top as f64 <= cfg.max_top_share * with as f64
     };

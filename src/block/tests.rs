@@ -125,6 +125,48 @@ fn a_household_phone_is_not_generic() {
 }
 
 #[test]
+fn typos_of_one_name_and_date_are_one_person_not_a_generic_value() {
+    // One customer ID on six records of one person, the name and date typed
+    // with a different slip each time; then six real strangers.
+    let one = [
+        ("alexa-rose", "16.08.1916"),
+        ("alexa-rxose", "16.08.1916"),
+        ("alexa-ose", "16.08.1961"),
+        ("alexa-rose", "16.09.1916"),
+        ("aelxa-rose", "17.08.1916"),
+        ("renee", "16.08.1916"),
+    ];
+    let strangers = ["Анна", "Борис", "Вера", "Глеб", "Дина", "Егор"];
+    let mut records: Vec<Record> = one
+        .iter()
+        .enumerate()
+        .map(|(i, (n, d))| {
+            Record::new(format!("a{i}"), "crm")
+                .customer_id("crm", "2502613")
+                .first_name(*n)
+                .birth_date(*d)
+        })
+        .collect();
+    records.extend(strangers.iter().enumerate().map(|(i, n)| {
+        Record::new(format!("b{i}"), "crm")
+            .customer_id("crm", "7777777")
+            .first_name(*n)
+            .birth_date(format!("0{}.01.1980", i + 1))
+    }));
+    let ds = build(records);
+    let c = Candidates::find(&ds, &BlockingConfig::new()).unwrap();
+    let g = c.generic().values();
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0].records, 6);
+    assert_eq!(g[0].distinct_first_names, 6);
+    let a_pairs = ids(&ds, &c)
+        .iter()
+        .filter(|(a, b, _)| a.starts_with('a') && b.starts_with('a'))
+        .count();
+    assert_eq!(a_pairs, 15);
+}
+
+#[test]
 fn one_persons_many_records_are_windowed_not_generic_and_stay_chained() {
     // 300 till receipts on one loyalty card, the name in a few spellings.
     let spellings = ["Иван", "Ваня", "Ivan", "Иван"];
