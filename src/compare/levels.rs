@@ -125,9 +125,14 @@ level_enum! {
         Exact = 1 => "exact",
         /// Only a generic ID is shared: no evidence.
         Generic = 2 => "generic",
+        /// IDs of the same system and length, at least five characters, one
+        /// substituted character or two adjacent ones swapped apart (a
+        /// typed ID with a slip; sequential IDs of different customers also
+        /// land here, and training learns how much that level is worth).
+        OneEdit = 3 => "one_edit",
         /// Different IDs in the same system (IDs from different systems are
         /// not comparable: the level is then [`Level::Missing`]).
-        DifferentSameSystem = 3 => "different_same_system",
+        DifferentSameSystem = 4 => "different_same_system",
     }
 }
 

@@ -387,14 +387,44 @@ impl<'a> Comparator<'a> {
             (true, _) => CustomerIdLevel::Exact as u8,
             (false, true) => CustomerIdLevel::Generic as u8,
             (false, false) => {
-                let system = |id: u32| self.ds.customer_system.get(id as usize);
-                if x.iter().any(|&p| y.iter().any(|&q| system(p) == system(q))) {
+                let ids = &self.ds.customer_ids;
+                let (mut same_system, mut one_edit) = (false, false);
+                for &p in x {
+                    for &q in y {
+                        if self.ds.customer_system.get(p as usize)
+                            != self.ds.customer_system.get(q as usize)
+                        {
+                            continue;
+                        }
+                        same_system = true;
+                        if let (Some((_, u)), Some((_, v))) = (ids.value(p), ids.value(q)) {
+                            one_edit |= one_edit_apart(u.as_bytes(), v.as_bytes());
+                        }
+                    }
+                }
+                if one_edit {
+                    CustomerIdLevel::OneEdit as u8
+                } else if same_system {
                     CustomerIdLevel::DifferentSameSystem as u8
                 } else {
                     0
                 }
             }
         }
+    }
+}
+
+/// Whether two IDs of equal length (at least five bytes) differ by one
+/// substituted byte or one swap of adjacent bytes.
+fn one_edit_apart(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() || a.len() < 5 {
+        return false;
+    }
+    let mut diff = a.iter().zip(b).enumerate().filter(|(_, (x, y))| x != y);
+    match (diff.next(), diff.next(), diff.next()) {
+        (Some(_), None, None) => true,
+        (Some((i, _)), Some((j, _)), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
+        _ => false,
     }
 }
 

@@ -160,6 +160,15 @@ fn identifier_levels() {
         c(("crm", "42"), ("crm", "43")),
         Level::CustomerId(CustomerIdLevel::DifferentSameSystem)
     );
+    // A slip in a longer ID: one substitution or one adjacent swap.
+    let one_edit = Level::CustomerId(CustomerIdLevel::OneEdit);
+    assert_eq!(c(("crm", "4817613"), ("crm", "4816613")), one_edit);
+    assert_eq!(c(("crm", "6794161"), ("crm", "6794611")), one_edit);
+    let different = Level::CustomerId(CustomerIdLevel::DifferentSameSystem);
+    assert_eq!(c(("crm", "6794161"), ("crm", "6749611")), different);
+    assert_eq!(c(("crm", "6794161"), ("crm", "679416")), different);
+    assert_eq!(c(("crm", "1234"), ("crm", "1235")), different);
+    assert_eq!(c(("crm", "4817613"), ("shop", "4816613")), Level::Missing);
     // IDs of different systems say nothing about each other.
     assert_eq!(c(("crm", "42"), ("shop", "42")), Level::Missing);
 }

@@ -100,7 +100,7 @@ impl Default for Model {
                     (&[0.60, 0.05, 0.0, 0.35], &[1e-6, 1e-4, 0.0, 0.999_899])
                 }
                 Field::Loyalty | Field::Device => (&[0.60, 0.0, 0.40], &[1e-6, 0.0, 0.999_999]),
-                Field::CustomerId => (&[0.50, 0.0, 0.50], &[1e-6, 0.0, 0.999_999]),
+                Field::CustomerId => (&[0.50, 0.0, 0.05, 0.45], &[1e-6, 0.0, 1e-4, 0.999_899]),
                 Field::City => (&[0.85, 0.15], &[0.05, 0.95]),
             };
             for (i, (&a, &b)) in mm.iter().zip(uu).enumerate() {

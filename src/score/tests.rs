@@ -296,3 +296,22 @@ fn training_learns_that_shared_phones_mean_the_same_person() {
         }
     }
 }
+
+#[test]
+fn default_parameters_cover_every_level_of_every_field() {
+    let model = Model::default();
+    for f in Field::ALL {
+        let (mut m_sum, mut u_sum) = (0.0, 0.0);
+        for &l in f.levels() {
+            let (Some(m), Some(u)) = (model.m(f, l), model.u(f, l)) else {
+                assert!(l.is_neutral(), "{f:?} {l:?}");
+                continue;
+            };
+            assert!(m > 0.0 && u > 0.0, "{f:?} {l:?}: m {m} u {u}");
+            m_sum += m;
+            u_sum += u;
+        }
+        assert!((m_sum - 1.0).abs() < 1e-9, "{f:?}: m sums to {m_sum}");
+        assert!((u_sum - 1.0).abs() < 1e-9, "{f:?}: u sums to {u_sum}");
+    }
+}
