@@ -28,7 +28,7 @@ import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
 
-ALL_RULES = "customer_id,device,phone,email,loyalty,surname_birth_date,first_name_birth_date,first_name_surname,name_phonetic_city,birth_date"
+ALL_RULES = "customer_id,device,phone,email,loyalty,surname_birth_date,first_name_birth_date,first_name_surname,name_phonetic_city,surname_address,birth_date"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEDUP = os.path.join(ROOT, "target", "release", "examples", "dedup")
 

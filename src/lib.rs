@@ -87,8 +87,8 @@ pub use cluster::{
     IdentityExplanation, Link, Membership, Refusal, RefusedLink, Step, UnionFind,
 };
 pub use compare::{
-    CityLevel, Comparator, CompareConfig, ComparisonVector, CustomerIdLevel, DateLevel, EmailLevel,
-    FIELDS, Field, IdLevel, Level, NameLevel, PhoneLevel,
+    AddressLevel, CityLevel, Comparator, CompareConfig, ComparisonVector, CustomerIdLevel,
+    DateLevel, EmailLevel, FIELDS, Field, IdLevel, Level, NameLevel, PhoneLevel,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use eval::{Evaluation, Prf, evaluate};

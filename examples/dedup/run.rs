@@ -34,9 +34,9 @@ pub struct Args {
     #[arg(long)]
     region: Option<Region>,
     /// Blocking rules, comma-separated, in priority order (default: all but
-    /// first_name_surname). Names: email, phone, loyalty, device,
-    /// customer_id, surname_birth_date, first_name_birth_date,
-    /// first_name_surname, name_phonetic_city, birth_date.
+    /// first_name_surname and birth_date). Names: email, phone, loyalty,
+    /// device, customer_id, surname_birth_date, first_name_birth_date,
+    /// first_name_surname, name_phonetic_city, surname_address, birth_date.
     #[arg(long, value_delimiter = ',')]
     rules: Vec<BlockingRule>,
     /// Link probability at or above which records are merged (default 0.5).

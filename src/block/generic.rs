@@ -320,7 +320,7 @@ fn judge(
                 .flatten()
         };
         match (text(a), text(b)) {
-            (Some(x), Some(y)) => strsim::jaro_winkler(x, y) >= SAME_NAME_JW,
+            (Some(x), Some(y)) => crate::compare::jaro_winkler(x, y) >= SAME_NAME_JW,
             _ => false,
         }
     };

@@ -65,6 +65,10 @@ pub enum BlockingRule {
     FirstNameSurname,
     /// Same first name (nickname-equivalent), surname phonetic key and city.
     NamePhoneticCity,
+    /// Same surname phonetic key and a number of the street address (house,
+    /// flat or postcode): finds people whose names, dates and contacts all
+    /// carry typos but who live at one address.
+    SurnameAddress,
     /// Same birth date alone: for registries whose names and IDs all carry
     /// typos (FEBRL). Blocks grow with the data (windowed beyond
     /// `max_block_size`), so it is not a default rule.
@@ -73,10 +77,11 @@ pub enum BlockingRule {
 
 impl BlockingRule {
     /// The default rule list, strongest first: every rule but
-    /// [`FirstNameSurname`](BlockingRule::FirstNameSurname), which on retail
-    /// data with common names adds more doubtful pairs than it finds (opt in
-    /// for registries such as FEBRL, where birth dates carry typos).
-    pub const DEFAULT: [BlockingRule; 8] = [
+    /// [`FirstNameSurname`](BlockingRule::FirstNameSurname) and
+    /// [`BirthDate`](BlockingRule::BirthDate), which on retail data with
+    /// common names add more doubtful pairs than they find (opt in for
+    /// registries such as FEBRL, where every field carries typos).
+    pub const DEFAULT: [BlockingRule; 9] = [
         BlockingRule::CustomerId,
         BlockingRule::Device,
         BlockingRule::Phone,
@@ -85,10 +90,11 @@ impl BlockingRule {
         BlockingRule::SurnameBirthDate,
         BlockingRule::FirstNameBirthDate,
         BlockingRule::NamePhoneticCity,
+        BlockingRule::SurnameAddress,
     ];
 
     /// Every rule.
-    pub const ALL: [BlockingRule; 10] = [
+    pub const ALL: [BlockingRule; 11] = [
         BlockingRule::CustomerId,
         BlockingRule::Device,
         BlockingRule::Phone,
@@ -98,6 +104,7 @@ impl BlockingRule {
         BlockingRule::FirstNameBirthDate,
         BlockingRule::FirstNameSurname,
         BlockingRule::NamePhoneticCity,
+        BlockingRule::SurnameAddress,
         BlockingRule::BirthDate,
     ];
 
@@ -113,6 +120,7 @@ impl BlockingRule {
             BlockingRule::FirstNameBirthDate => "first_name_birth_date",
             BlockingRule::FirstNameSurname => "first_name_surname",
             BlockingRule::NamePhoneticCity => "name_phonetic_city",
+            BlockingRule::SurnameAddress => "surname_address",
             BlockingRule::BirthDate => "birth_date",
         }
     }
@@ -149,6 +157,7 @@ impl BlockingRule {
             BlockingRule::FirstNameBirthDate => &[Field::FirstName, Field::BirthDate],
             BlockingRule::FirstNameSurname => &[Field::FirstName, Field::Surname],
             BlockingRule::NamePhoneticCity => &[Field::FirstName, Field::Surname, Field::City],
+            BlockingRule::SurnameAddress => &[Field::Surname],
             BlockingRule::BirthDate => &[Field::BirthDate],
         }
     }
@@ -165,7 +174,8 @@ impl std::str::FromStr for BlockingRule {
                 Error::unknown_name(
                     "blocking rule",
                     "email, phone, loyalty, device, customer_id, surname_birth_date, \
-                 first_name_birth_date, first_name_surname, name_phonetic_city, birth_date",
+                 first_name_birth_date, first_name_surname, name_phonetic_city, surname_address, \
+                 birth_date",
                 )
             })
     }
@@ -559,8 +569,27 @@ fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut
                 first_keys(&mut |k| emit(mix(u64::from(k) | 3 << 40, tail)));
             }
         }
+        BlockingRule::SurnameAddress => {
+            let key = ds.address_keys.value(row.address);
+            if let (Some(s), Some(key)) = (entry(NameRole::Surname), key) {
+                // Address keys are at most 512 bytes; four numbers suffice.
+                let numbers = key
+                    .split(' ')
+                    .filter(|t| t.bytes().any(|c| c.is_ascii_digit()));
+                for t in numbers.take(4) {
+                    emit(mix(6 << 40 | u64::from(s.phonetic), fnv1a(t.as_bytes())));
+                }
+            }
+        }
         _ => {}
     }
+}
+
+/// FNV-1a over bytes: a cheap 64-bit hash for short tokens.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xCBF2_9CE4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    })
 }
 
 /// A 64-bit key from two words (SplitMix64 finaliser over their combination).

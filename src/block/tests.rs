@@ -295,6 +295,32 @@ fn name_rules_find_transliterated_and_nickname_matches() {
 }
 
 #[test]
+fn surname_and_a_number_of_the_address_find_records_with_typos_everywhere() {
+    let ds = build(vec![
+        Record::new("1", "crm")
+            .first_name("imogen")
+            .last_name("akroyd")
+            .birth_date("18.12.1936")
+            .address("8 everard street strathalan community 3219"),
+        Record::new("2", "crm")
+            .first_name("imzogen")
+            .last_name("akroyd")
+            .birth_date("06.12.1930")
+            .address("14 everard street strathalan co mmunity 3219"),
+        // Another surname at the same numbers: no pair.
+        Record::new("3", "crm")
+            .first_name("imogen")
+            .last_name("waller")
+            .address("8 tullaroop street willaroo 3219"),
+    ]);
+    let c = Candidates::find(&ds, &BlockingConfig::new()).unwrap();
+    assert_eq!(
+        ids(&ds, &c),
+        [("1".into(), "2".into(), BlockingRule::SurnameAddress)]
+    );
+}
+
+#[test]
 fn input_order_does_not_change_the_pairs() {
     let mut records: Vec<Record> = (0..200)
         .map(|i| {

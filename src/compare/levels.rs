@@ -137,6 +137,23 @@ level_enum! {
 }
 
 level_enum! {
+    /// How two records' street addresses agree (compared as the normalised
+    /// token sets of [`Record::address`](crate::Record::address)).
+    AddressLevel {
+        /// The same normalised address.
+        Exact = 1 => "exact",
+        /// The same house, flat and postcode numbers, and at least half the
+        /// words alike (a typo in the street or area name).
+        SameNumbers = 2 => "same_numbers",
+        /// At least half of all tokens alike, a word among them (the same
+        /// building without the flat, or one number mistyped).
+        Similar = 3 => "similar",
+        /// Anything else.
+        Different = 4 => "different",
+    }
+}
+
+level_enum! {
     /// How two records' cities agree.
     CityLevel {
         /// The same city key.
@@ -177,6 +194,8 @@ pub enum Level {
     CustomerId(CustomerIdLevel),
     /// The city level.
     City(CityLevel),
+    /// The street address level.
+    Address(AddressLevel),
 }
 
 impl Level {
@@ -191,6 +210,7 @@ impl Level {
             Level::Id(l) => l.as_str(),
             Level::CustomerId(l) => l.as_str(),
             Level::City(l) => l.as_str(),
+            Level::Address(l) => l.as_str(),
         }
     }
 
@@ -234,6 +254,7 @@ impl Level {
             Level::Id(l) => l as u8,
             Level::CustomerId(l) => l as u8,
             Level::City(l) => l as u8,
+            Level::Address(l) => l as u8,
         }
     }
 
@@ -254,6 +275,7 @@ impl Level {
             Field::Loyalty | Field::Device => IdLevel::from_code(code).map(Level::Id),
             Field::CustomerId => CustomerIdLevel::from_code(code).map(Level::CustomerId),
             Field::City => CityLevel::from_code(code).map(Level::City),
+            Field::Address => AddressLevel::from_code(code).map(Level::Address),
         };
         l.unwrap_or(Level::Missing)
     }
@@ -308,6 +330,7 @@ pub(crate) fn levels_of(field: Field) -> &'static [Level] {
         Field::Loyalty | Field::Device => wrap_all!(Id, IdLevel),
         Field::CustomerId => wrap_all!(CustomerId, CustomerIdLevel),
         Field::City => wrap_all!(City, CityLevel),
+        Field::Address => wrap_all!(Address, AddressLevel),
     }
 }
 

@@ -6,18 +6,21 @@
 //! over all value pairs; agreement only on a [generic value](crate::GenericValues)
 //! is its own, neutral level.
 
+mod jaro;
 mod levels;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use jaro::jaro_winkler;
 pub(crate) use levels::LEVEL_CODES;
 pub use levels::{
-    CityLevel, CustomerIdLevel, DateLevel, EmailLevel, IdLevel, Level, NameLevel, PhoneLevel,
+    AddressLevel, CityLevel, CustomerIdLevel, DateLevel, EmailLevel, IdLevel, Level, NameLevel,
+    PhoneLevel,
 };
 
 use crate::block::GenericValues;
 use crate::error::{Error, Result};
-use crate::record::{Dataset, NONE, NameRole, RecordIx, unpack_date};
+use crate::record::{Dataset, NONE, NameRole, RecordIx, TOKEN_FUZZY, TOKEN_NUMBER, unpack_date};
 
 /// A compared field.
 ///
@@ -52,10 +55,12 @@ pub enum Field {
     CustomerId,
     /// City.
     City,
+    /// Street address.
+    Address,
 }
 
 /// The number of compared fields.
-pub const FIELDS: usize = 10;
+pub const FIELDS: usize = 11;
 
 impl Field {
     /// Every field, in vector order.
@@ -70,6 +75,7 @@ impl Field {
         Field::Device,
         Field::CustomerId,
         Field::City,
+        Field::Address,
     ];
 
     /// The stable snake-case name.
@@ -85,6 +91,7 @@ impl Field {
             Field::Device => "device",
             Field::CustomerId => "customer_id",
             Field::City => "city",
+            Field::Address => "address",
         }
     }
 
@@ -105,7 +112,7 @@ impl std::str::FromStr for Field {
                 Error::unknown_name(
                     "field",
                     "first_name, middle_name, surname, birth_date, email, phone, loyalty, device, \
-                 customer_id, city",
+                 customer_id, city, address",
                 )
             })
     }
@@ -237,14 +244,18 @@ impl<'a> Comparator<'a> {
 
     /// Compares two records (indices out of range compare as all-missing).
     pub fn compare(&self, a: RecordIx, b: RecordIx) -> ComparisonVector {
+        // One orientation for both argument orders: swapped names are read
+        // from the lower record's side, so the vector is symmetric.
+        let (a, b) = (a.min(b), a.max(b));
         let ds = self.ds;
         let (Some(ra), Some(rb)) = (ds.rows.get(a as usize), ds.rows.get(b as usize)) else {
             return ComparisonVector::default();
         };
         let mut v = [0u8; FIELDS];
-        v[Field::FirstName as usize] = self.name(ra.names[0], rb.names[0], NameRole::First);
+        let (first, surname) = self.first_and_surname(ra.names, rb.names);
+        v[Field::FirstName as usize] = first;
         v[Field::MiddleName as usize] = self.name(ra.names[1], rb.names[1], NameRole::Middle);
-        v[Field::Surname as usize] = self.name(ra.names[2], rb.names[2], NameRole::Surname);
+        v[Field::Surname as usize] = surname;
         v[Field::BirthDate as usize] = date(ra.dob, rb.dob);
         v[Field::Email as usize] = self.emails(a, b);
         v[Field::Phone as usize] = self.phones(a, b);
@@ -258,7 +269,36 @@ impl<'a> Comparator<'a> {
         } else {
             CityLevel::Different as u8
         };
+        v[Field::Address as usize] = self.address(ra.address, rb.address);
         ComparisonVector(v)
+    }
+
+    /// First-name and surname levels; when both disagree and one name
+    /// equals the other record's other name, the names swapped on one side
+    /// (first name typed in the surname field) are compared instead, and
+    /// taken when both then agree at least loosely.
+    fn first_and_surname(&self, a: [u32; 3], b: [u32; 3]) -> (u8, u8) {
+        let (f, s) = (NameRole::First as usize, NameRole::Surname as usize);
+        let first = self.name(a[f], b[f], NameRole::First);
+        let surname = self.name(a[s], b[s], NameRole::Surname);
+        let different = NameLevel::Different as u8;
+        if first != different || surname != different {
+            return (first, surname);
+        }
+        // Both names are present on both sides here (missing would be 0).
+        // A swap needs one crossed pair equal up to transliteration: an
+        // integer test first, so unrelated pairs cost no string similarity.
+        let key = |id: u32| self.ds.name_info.get(id as usize).map(|e| e.key);
+        if key(a[f]) != key(b[s]) && key(a[s]) != key(b[f]) {
+            return (first, surname);
+        }
+        let cross_first = self.name(a[f], b[s], NameRole::Middle);
+        let cross_surname = self.name(a[s], b[f], NameRole::Middle);
+        if cross_first != different && cross_surname != different {
+            (cross_first, cross_surname)
+        } else {
+            (first, surname)
+        }
     }
 
     fn name(&self, a: u32, b: u32, role: NameRole) -> u8 {
@@ -285,7 +325,7 @@ impl<'a> Comparator<'a> {
         let (Some(kx), Some(ky)) = (keys.value(x.key), keys.value(y.key)) else {
             return NameLevel::Different as u8;
         };
-        let sim = strsim::jaro_winkler(kx, ky);
+        let sim = jaro_winkler(kx, ky);
         if sim >= self.cfg.jw_high {
             NameLevel::JaroWinklerHigh as u8
         } else if sim >= self.cfg.jw_low {
@@ -293,6 +333,23 @@ impl<'a> Comparator<'a> {
         } else {
             NameLevel::Different as u8
         }
+    }
+
+    fn address(&self, a: u32, b: u32) -> u8 {
+        if a == NONE || b == NONE {
+            return 0;
+        }
+        if a == b {
+            return AddressLevel::Exact as u8;
+        }
+        if !address_could_agree(self.ds.address_hashes(a), self.ds.address_hashes(b)) {
+            return AddressLevel::Different as u8;
+        }
+        let keys = &self.ds.address_keys;
+        let (Some(x), Some(y)) = (keys.value(a), keys.value(b)) else {
+            return 0;
+        };
+        address_level(x, y)
     }
 
     fn shared(&self, x: &[u32], y: &[u32], slot: usize) -> (bool, bool) {
@@ -411,6 +468,136 @@ impl<'a> Comparator<'a> {
                 }
             }
         }
+    }
+}
+
+/// Whether two addresses' sorted token hashes leave any level better than
+/// `Different` possible: the bounds of [`address_level`] on integers, so most
+/// pairs never touch the strings.
+fn address_could_agree(x: &[u64], y: &[u64]) -> bool {
+    let flag = |h: u64, f: u64| h & f != 0;
+    let (mut i, mut j) = (0, 0);
+    let (mut exact_words, mut exact_numbers) = (0usize, 0usize);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if flag(x[i], TOKEN_NUMBER) {
+                    exact_numbers += 1;
+                } else {
+                    exact_words += 1;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let count = |v: &[u64], f: u64| v.iter().filter(|&&h| flag(h, f)).count();
+    let (numbers_x, numbers_y) = (count(x, TOKEN_NUMBER), count(y, TOKEN_NUMBER));
+    let words = x.len() + y.len() - numbers_x - numbers_y;
+    let total = x.len() + y.len();
+    // Unmatched fuzzy-eligible words: at most as many fuzzy matches as the
+    // smaller side has (exact matches of such words are counted out).
+    let fuzzy = count(x, TOKEN_FUZZY).min(count(y, TOKEN_FUZZY));
+    let numbers_equal = exact_numbers == numbers_x && exact_numbers == numbers_y;
+    let could_same = numbers_equal && 4 * (exact_words + fuzzy) >= words;
+    let could_similar = exact_words + exact_numbers > 0
+        && exact_words + fuzzy > 0
+        && 4 * (exact_words + exact_numbers + fuzzy) >= total;
+    could_same || could_similar
+}
+
+/// The level of two different address keys (sorted tokens joined by one
+/// space, as [`address_key`](crate::record) writes them).
+///
+/// Numbers match only exactly; words exactly or, at four letters or more, at
+/// Jaro–Winkler 0.9 or above, each token once. Exact matches come from one
+/// merge walk of the sorted tokens; Jaro–Winkler runs only when the level
+/// could still be better than `Different`, so most random pairs cost no
+/// string similarity at all.
+fn address_level(x: &str, y: &str) -> u8 {
+    // Keys are at most 512 bytes; tokens past 32 per side are ignored.
+    const MAX: usize = 32;
+    let different = AddressLevel::Different as u8;
+    let (mut xs, mut ys) = ([""; MAX], [""; MAX]);
+    fn fill<'k>(key: &'k str, out: &mut [&'k str; MAX]) -> usize {
+        let mut n = 0;
+        for (slot, t) in out.iter_mut().zip(key.split(' ')) {
+            *slot = t;
+            n += 1;
+        }
+        n
+    }
+    let (nx, ny) = (fill(x, &mut xs), fill(y, &mut ys));
+    let (xs, ys) = (&xs[..nx], &ys[..ny]);
+    let is_number = |t: &str| t.bytes().any(|c| c.is_ascii_digit());
+    // Exact matches: both token lists are sorted.
+    let (mut used_x, mut used_y) = (0u32, 0u32);
+    let (mut i, mut j) = (0, 0);
+    while i < nx && j < ny {
+        match xs[i].cmp(ys[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                used_x |= 1 << i;
+                used_y |= 1 << j;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let count = |ts: &[&str], used: u32, number: bool, matched: bool| {
+        ts.iter()
+            .enumerate()
+            .filter(|&(k, t)| is_number(t) == number && (used & (1 << k) != 0) == matched)
+            .count()
+    };
+    let words = count(xs, !0, false, true) + count(ys, !0, false, true);
+    let exact_words = count(xs, used_x, false, true);
+    let exact_numbers = count(xs, used_x, true, true);
+    let numbers_equal = count(xs, used_x, true, false) == 0 && count(ys, used_y, true, false) == 0;
+    let fuzzy_ok = |t: &str| t.chars().nth(3).is_some();
+    let open = |ts: &[&str], used: u32| {
+        ts.iter()
+            .enumerate()
+            .filter(|&(k, t)| used & (1 << k) == 0 && !is_number(t) && fuzzy_ok(t))
+            .count()
+    };
+    let most_fuzzy = open(xs, used_x).min(open(ys, used_y));
+    let total = nx + ny;
+    // Dice coefficients 2·matched / (tokens of both) of at least 0.5.
+    let could_same = numbers_equal && 4 * (exact_words + most_fuzzy) >= words;
+    // At least one token in common exactly before any Jaro–Winkler: random
+    // pairs mostly share none, and a true pair with every token mistyped is
+    // past saving.
+    let could_similar = exact_words + exact_numbers > 0
+        && exact_words + most_fuzzy > 0
+        && 4 * (exact_words + exact_numbers + most_fuzzy) >= total;
+    if !could_same && !could_similar {
+        return different;
+    }
+    let mut fuzzy = 0;
+    for (a, t) in xs.iter().enumerate() {
+        if used_x & (1 << a) != 0 || is_number(t) || !fuzzy_ok(t) {
+            continue;
+        }
+        let hit = ys.iter().enumerate().position(|(b, u)| {
+            used_y & (1 << b) == 0 && !is_number(u) && fuzzy_ok(u) && jaro_winkler(t, u) >= 0.9
+        });
+        if let Some(b) = hit {
+            used_y |= 1 << b;
+            fuzzy += 1;
+        }
+    }
+    let alike_words = exact_words + fuzzy;
+    if numbers_equal && 4 * alike_words >= words {
+        AddressLevel::SameNumbers as u8
+    } else if alike_words > 0 && 4 * (alike_words + exact_numbers) >= total {
+        // Numbers alone (house 5, flat 12 on another street) are a coincidence.
+        AddressLevel::Similar as u8
+    } else {
+        different
     }
 }
 

@@ -65,6 +65,27 @@ fn name_levels() {
 }
 
 #[test]
+fn names_typed_in_each_others_fields_compare_swapped() {
+    let both = |f: &str, l: &str| r().first_name(f).last_name(l);
+    let v = pair(both("brandon", "white"), both("whtie", "brandon"));
+    assert_eq!(v.level(Field::FirstName), Level::Name(NameLevel::Exact));
+    assert_eq!(
+        v.level(Field::Surname),
+        Level::Name(NameLevel::JaroWinklerHigh)
+    );
+    let v = pair(both("Иван", "Петров"), both("Petrov", "Ivan"));
+    assert_eq!(v.level(Field::FirstName), Level::Name(NameLevel::Translit));
+    assert_eq!(v.level(Field::Surname), Level::Name(NameLevel::Translit));
+    // Only one name crossing over is a coincidence, not a swap.
+    let v = pair(both("Иван", "Петров"), both("Петров", "Сидор"));
+    assert_eq!(v.level(Field::FirstName), Level::Name(NameLevel::Different));
+    assert_eq!(v.level(Field::Surname), Level::Name(NameLevel::Different));
+    // A direct agreement on either name is kept as it is.
+    let v = pair(both("Иван", "Петров"), both("Иван", "Иванов"));
+    assert_eq!(v.level(Field::FirstName), Level::Name(NameLevel::Exact));
+}
+
+#[test]
 fn date_levels() {
     let d = |a: &str, b: &str| pair(r().birth_date(a), r().birth_date(b)).level(Field::BirthDate);
     assert_eq!(d("03.04.1990", "1990-04-03"), Level::Date(DateLevel::Exact));
@@ -171,6 +192,52 @@ fn identifier_levels() {
     assert_eq!(c(("crm", "4817613"), ("shop", "4816613")), Level::Missing);
     // IDs of different systems say nothing about each other.
     assert_eq!(c(("crm", "42"), ("shop", "42")), Level::Missing);
+}
+
+#[test]
+fn address_levels() {
+    let a = |x: &str, y: &str| pair(r().address(x), r().address(y)).level(Field::Address);
+    assert_eq!(
+        a("ул. Ленина, д. 5, кв. 12", "Ленина 5-12"),
+        Level::Address(AddressLevel::Exact)
+    );
+    // A typo in the street, the same numbers.
+    assert_eq!(
+        a(
+            "7 dixonddrive jestarlei 2208",
+            "7 dixondrive jestarlei 2208"
+        ),
+        Level::Address(AddressLevel::SameNumbers)
+    );
+    assert_eq!(
+        a("ул. Садовая, д. 5, кв. 12", "ул. Садовоя, д. 5, кв. 12"),
+        Level::Address(AddressLevel::SameNumbers)
+    );
+    // The same building without the flat; one number mistyped.
+    assert_eq!(
+        a("ул. Ленина, д. 5, кв. 12", "ул. Ленина, д. 5"),
+        Level::Address(AddressLevel::Similar)
+    );
+    assert_eq!(
+        a(
+            "8 everard street strathalan community 3219",
+            "14 everard street strathalan community 3219"
+        ),
+        Level::Address(AddressLevel::Similar)
+    );
+    // The same street, another house: different.
+    assert_eq!(
+        a("ул. Ленина, д. 5, кв. 12", "ул. Ленина, д. 7, кв. 3"),
+        Level::Address(AddressLevel::Different)
+    );
+    assert_eq!(
+        a("ул. Ленина, д. 5, кв. 12", "ул. Мира, д. 5, кв. 12"),
+        Level::Address(AddressLevel::Different)
+    );
+    assert_eq!(
+        pair(r().address("ул. Ленина, д. 5"), r()).level(Field::Address),
+        Level::Missing
+    );
 }
 
 #[test]

@@ -497,6 +497,32 @@ pub(crate) fn address_key(raw: &str) -> Option<String> {
     Some(tokens.join(" "))
 }
 
+/// A token hash's flag: the token holds a digit.
+pub(crate) const TOKEN_NUMBER: u64 = 1;
+/// A token hash's flag: a word of four letters or more (may match fuzzily).
+pub(crate) const TOKEN_FUZZY: u64 = 2;
+
+/// Appends the sorted token hashes of an address key (at most 32): FNV-1a of
+/// the token with the low two bits replaced by [`TOKEN_NUMBER`] and
+/// [`TOKEN_FUZZY`].
+pub(crate) fn address_token_hashes(key: &str, out: &mut Vec<u64>) {
+    let start = out.len();
+    for t in key.split(' ').filter(|t| !t.is_empty()).take(32) {
+        let h = t.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+        });
+        let flags = if t.bytes().any(|c| c.is_ascii_digit()) {
+            TOKEN_NUMBER
+        } else if t.chars().nth(3).is_some() {
+            TOKEN_FUZZY
+        } else {
+            0
+        };
+        out.push(h & !3 | flags);
+    }
+    out[start..].sort_unstable();
+}
+
 fn is_patronymic(key: &str) -> bool {
     ["vich", "vna", "ichna", "ogly", "kyzy", "oglu"]
         .iter()
@@ -659,6 +685,10 @@ pub struct Dataset {
     pub(crate) cities: Interner<Box<str>>,
     /// Normalised address keys.
     pub(crate) address_keys: Interner<Box<str>>,
+    /// Token hashes of each address key ([`address_token_hashes`]), flat.
+    pub(crate) address_tokens: Vec<u64>,
+    /// End of each address key's hashes in `address_tokens`, by key ID.
+    pub(crate) address_token_ends: Vec<u32>,
     /// Records holding each value, per identifier slot.
     pub(crate) value_freq: [Vec<u32>; 5],
     /// Records per name key ID, per [`NameRole`].
@@ -679,6 +709,19 @@ impl fmt::Debug for Dataset {
 }
 
 impl Dataset {
+    /// The sorted token hashes of address key `id` (empty for an unknown ID).
+    pub(crate) fn address_hashes(&self, id: u32) -> &[u64] {
+        let i = id as usize;
+        let end = self.address_token_ends.get(i).copied().unwrap_or(0);
+        let start = match i.checked_sub(1) {
+            Some(p) => self.address_token_ends.get(p).copied().unwrap_or(end),
+            None => 0,
+        };
+        self.address_tokens
+            .get(start as usize..end as usize)
+            .unwrap_or(&[])
+    }
+
     /// Builds a dataset with the default [`DatasetBuilder`] settings.
     ///
     /// # Errors
@@ -710,6 +753,8 @@ impl Dataset {
             name_keys: Interner::default(),
             cities: Interner::default(),
             address_keys: Interner::default(),
+            address_tokens: Vec::new(),
+            address_token_ends: Vec::new(),
             value_freq: Default::default(),
             key_freq: Default::default(),
             city_freq: Vec::new(),
@@ -784,7 +829,18 @@ impl Dataset {
             None => NONE,
         };
         let address = match record.address.as_deref().and_then(address_key) {
-            Some(k) => self.address_keys.intern(k.into_boxed_str())?,
+            Some(k) => {
+                let id = self.address_keys.intern(k.into_boxed_str())?;
+                if id as usize == self.address_token_ends.len() {
+                    let key = self.address_keys.value(id).map_or("", |k| &**k);
+                    address_token_hashes(key, &mut self.address_tokens);
+                    // At most 32 hashes per key, and `check_len` bounds the
+                    // number of keys: the total stays far below u32::MAX.
+                    self.address_token_ends
+                        .push(self.address_tokens.len() as u32);
+                }
+                id
+            }
             None => NONE,
         };
         for r in &p.rejected {

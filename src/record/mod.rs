@@ -18,7 +18,7 @@ pub use dataset::{
     BuildStats, Dataset, DatasetBuilder, Excluded, NONE, NameRole, RecordIx, RecordView,
     RejectedValue,
 };
-pub(crate) use dataset::{ID_SLOTS, slot, unpack_date};
+pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, slot, unpack_date};
 
 use crate::normalize::Region;
 

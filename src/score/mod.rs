@@ -102,6 +102,7 @@ impl Default for Model {
                 Field::Loyalty | Field::Device => (&[0.60, 0.0, 0.40], &[1e-6, 0.0, 0.999_999]),
                 Field::CustomerId => (&[0.50, 0.0, 0.05, 0.45], &[1e-6, 0.0, 1e-4, 0.999_899]),
                 Field::City => (&[0.85, 0.15], &[0.05, 0.95]),
+                Field::Address => (&[0.70, 0.10, 0.10, 0.10], &[1e-5, 1e-5, 1e-3, 0.998_98]),
             };
             for (i, (&a, &b)) in mm.iter().zip(uu).enumerate() {
                 m[f as usize][i + 1] = a;

@@ -1,0 +1,114 @@
+//! Jaro–Winkler similarity without allocation for short strings.
+//!
+//! The same arithmetic as `strsim::jaro_winkler` (a property test holds them
+//! equal), but strings of up to 64 characters are held in stack arrays with
+//! bitmask flags instead of heap vectors: names and address words are short,
+//! and this runs once per compared name pair.
+
+/// Characters held on the stack; longer strings fall back to `strsim`.
+const MAX: usize = 64;
+
+/// Jaro–Winkler similarity of two strings, by Unicode scalar values.
+pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let (mut ab, mut bb) = (['\0'; MAX], ['\0'; MAX]);
+    let (Some(na), Some(nb)) = (fill(a, &mut ab), fill(b, &mut bb)) else {
+        return strsim::jaro_winkler(a, b);
+    };
+    let (a, b) = (&ab[..na], &bb[..nb]);
+    let sim = jaro(a, b);
+    if sim > 0.7 {
+        let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
+        sim + 0.1 * prefix as f64 * (1.0 - sim)
+    } else {
+        sim
+    }
+}
+
+fn fill(s: &str, out: &mut [char; MAX]) -> Option<usize> {
+    let mut n = 0;
+    for c in s.chars() {
+        *out.get_mut(n)? = c;
+        n += 1;
+    }
+    Some(n)
+}
+
+fn jaro(a: &[char], b: &[char]) -> f64 {
+    let (na, nb) = (a.len(), b.len());
+    if na == 0 && nb == 0 {
+        return 1.0;
+    } else if na == 0 || nb == 0 {
+        return 0.0;
+    }
+    let range = (na.max(nb) / 2).saturating_sub(1);
+    let (mut fa, mut fb) = (0u64, 0u64);
+    let mut matches = 0usize;
+    for (i, &c) in a.iter().enumerate() {
+        let lo = i.saturating_sub(range);
+        let hi = nb.min(i + range + 1);
+        for (j, &d) in b.iter().enumerate().take(hi).skip(lo) {
+            if fb & (1 << j) == 0 && d == c {
+                fa |= 1 << i;
+                fb |= 1 << j;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut j = 0;
+    for (i, &c) in a.iter().enumerate() {
+        if fa & (1 << i) == 0 {
+            continue;
+        }
+        // Every flagged character of `a` has a flagged partner in `b`.
+        while fb & (1 << j) == 0 {
+            j += 1;
+        }
+        if b[j] != c {
+            transpositions += 1;
+        }
+        j += 1;
+    }
+    transpositions /= 2;
+    ((matches as f64 / na as f64)
+        + (matches as f64 / nb as f64)
+        + ((matches - transpositions) as f64 / matches as f64))
+        / 3.0
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::jaro_winkler;
+
+    #[test]
+    fn known_values() {
+        assert_eq!(jaro_winkler("", ""), 1.0);
+        assert_eq!(jaro_winkler("abc", ""), 0.0);
+        assert!((jaro_winkler("martha", "marhta") - 0.9611).abs() < 1e-4);
+        assert!((jaro_winkler("dixon", "dicksonx") - 0.8133).abs() < 1e-4);
+        let long = "a".repeat(100);
+        assert_eq!(jaro_winkler(&long, &long), 1.0);
+    }
+
+    proptest! {
+        #[test]
+        fn equals_strsim(a in "[a-eа-д ]{0,70}", b in "[a-eа-д ]{0,70}") {
+            prop_assert_eq!(jaro_winkler(&a, &b), strsim::jaro_winkler(&a, &b));
+        }
+
+        #[test]
+        fn equals_strsim_on_near_strings(a in "[a-z]{1,20}", i in 0usize..20, c in "[a-z]") {
+            let mut b: Vec<char> = a.chars().collect();
+            let i = i % b.len();
+            b[i] = c.chars().next().unwrap_or('a');
+            let b: String = b.into_iter().collect();
+            prop_assert_eq!(jaro_winkler(&a, &b), strsim::jaro_winkler(&a, &b));
+        }
+    }
+}
