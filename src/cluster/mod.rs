@@ -13,7 +13,11 @@
 //!   of which none on one side is explained by one on the other (equal,
 //!   day/month swapped, or one digit apart) — unless the link's own two
 //!   records carry the conflicting dates, which their score already weighed:
-//!   the constraint guards against what a pair cannot see, transitive chains.
+//!   the constraint guards against what a pair cannot see, transitive chains;
+//!   likewise first names none of which explains one on the other side
+//!   (nickname, transliteration or typo), unless the link's records both
+//!   have first names — a family tablet or a recycled phone seen only by
+//!   nameless app and messenger records must not join Михаил and Timur.
 //!
 //! Records sharing a customer ID of a trusted system
 //! ([`ClusterConfig::trusted_system`]) are merged first, whatever their score
@@ -41,7 +45,7 @@ use crate::block::{BlockingRule, GenericValues};
 use crate::compare::DateLevel;
 use crate::error::{Error, Result};
 use crate::normalize::IdKind;
-use crate::record::{Dataset, ID_SLOTS, NONE, RecordIx, slot};
+use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, RecordIx, slot};
 use crate::score::ScoredPair;
 
 /// Clustering settings.
@@ -62,6 +66,7 @@ pub struct ClusterConfig {
     threshold: f32,
     limits: [Option<usize>; 5],
     dob_cannot_link: bool,
+    first_name_cannot_link: bool,
     single_valued_systems: Vec<String>,
     trusted_systems: Vec<String>,
     strong_link: f32,
@@ -75,6 +80,7 @@ impl Default for ClusterConfig {
             threshold: 0.5,
             limits: [Some(10), Some(10), Some(10), Some(20), Some(20)],
             dob_cannot_link: true,
+            first_name_cannot_link: true,
             single_valued_systems: Vec::new(),
             trusted_systems: Vec::new(),
             strong_link: 0.75,
@@ -118,6 +124,17 @@ impl ClusterConfig {
     #[must_use]
     pub fn birth_dates_cannot_link(mut self, yes: bool) -> ClusterConfig {
         self.dob_cannot_link = yes;
+        self
+    }
+
+    /// Whether two identities whose first names are all clearly different
+    /// (no nickname, transliteration or typo explains one by another) refuse
+    /// a merge through a link that did not compare them (default on): a
+    /// family tablet or a recycled phone must not make Анна and Борис one
+    /// person.
+    #[must_use]
+    pub fn first_names_cannot_link(mut self, yes: bool) -> ClusterConfig {
+        self.first_name_cannot_link = yes;
         self
     }
 
@@ -189,6 +206,8 @@ pub enum Refusal {
     SingleValued(IdKind),
     /// The identity would hold two clearly different birth dates.
     ConflictingBirthDates,
+    /// The identity would hold first names none of which explains another.
+    ConflictingFirstNames,
 }
 
 impl Refusal {
@@ -198,6 +217,7 @@ impl Refusal {
             Refusal::CardinalityLimit(_) => "cardinality_limit",
             Refusal::SingleValued(_) => "single_valued",
             Refusal::ConflictingBirthDates => "conflicting_birth_dates",
+            Refusal::ConflictingFirstNames => "conflicting_first_names",
         }
     }
 }
@@ -309,6 +329,8 @@ pub struct Clusters {
 struct Holdings {
     values: [Vec<u32>; 5],
     dobs: Vec<u32>,
+    /// First-name IDs (name dictionary).
+    first_names: Vec<u32>,
 }
 
 /// What an identity holds, borrowed: from a [`Holdings`], or straight from
@@ -317,6 +339,7 @@ struct Holdings {
 struct View<'a> {
     values: [&'a [u32]; 5],
     dobs: &'a [u32],
+    first_names: &'a [u32],
 }
 
 impl Holdings {
@@ -330,6 +353,7 @@ impl Holdings {
                 &self.values[4],
             ],
             dobs: &self.dobs,
+            first_names: &self.first_names,
         }
     }
 
@@ -337,6 +361,7 @@ impl Holdings {
         Holdings {
             values: [0, 1, 2, 3, 4].map(|s| sorted_union(a.values[s], b.values[s])),
             dobs: sorted_union(a.dobs, b.dobs),
+            first_names: sorted_union(a.first_names, b.first_names),
         }
     }
 }
@@ -349,14 +374,18 @@ fn view_of<'a>(ds: &'a Dataset, held: &'a FxHashMap<u32, Holdings>, root: u32) -
 }
 
 fn record_view(ds: &Dataset, r: RecordIx) -> View<'_> {
-    let dob = &ds.rows[r as usize].dob;
-    View {
-        values: [0, 1, 2, 3, 4].map(|s| ds.slot_values(r, s)),
-        dobs: if *dob == NONE {
+    let row = &ds.rows[r as usize];
+    fn one(v: &u32) -> &[u32] {
+        if *v == NONE {
             &[]
         } else {
-            std::slice::from_ref(dob)
-        },
+            std::slice::from_ref(v)
+        }
+    }
+    View {
+        values: [0, 1, 2, 3, 4].map(|s| ds.slot_values(r, s)),
+        dobs: one(&row.dob),
+        first_names: one(&row.names[NameRole::First as usize]),
     }
 }
 
@@ -427,6 +456,12 @@ fn clearly_different(a: u32, b: u32) -> bool {
     level == DateLevel::SameYear as u8 || level == DateLevel::Different as u8
 }
 
+/// Jaro–Winkler similarity of transliteration keys at which two first names
+/// may be one person's in the first-name cannot-link: lenient, because a
+/// refusal costs a true link and the constraint is there for clearly
+/// different people (`Михаил` / `Timur`).
+const SAME_FIRST_NAME_JW: f64 = 0.75;
+
 struct Constraints<'a> {
     ds: &'a Dataset,
     cfg: &'a ClusterConfig,
@@ -434,10 +469,39 @@ struct Constraints<'a> {
     single_valued: Vec<bool>,
 }
 
+/// What a link's own two records compared, so the score already weighed it.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    /// Clearly different birth dates.
+    dob_conflict: bool,
+    /// First names on both records.
+    first_names: bool,
+}
+
 impl Constraints<'_> {
-    /// `seen_conflict`: the link's own records have clearly different birth
-    /// dates, which their score already weighed.
-    fn check(&self, a: View<'_>, b: View<'_>, seen_conflict: bool) -> Option<Refusal> {
+    /// Whether two first names may be one person's: equal, the same
+    /// transliteration key, nickname-equivalent, or Jaro–Winkler ≥
+    /// [`SAME_FIRST_NAME_JW`] between their keys (a typo, or a typo of a
+    /// nickname outside the table: `Андюрша` / `Андрей`).
+    fn same_first_name(&self, x: u32, y: u32) -> bool {
+        if x == y {
+            return true;
+        }
+        let info = &self.ds.name_info;
+        let (Some(a), Some(b)) = (info.get(x as usize), info.get(y as usize)) else {
+            return true;
+        };
+        if a.key == b.key || a.groups.iter().any(|g| b.groups.binary_search(g).is_ok()) {
+            return true;
+        }
+        let keys = &self.ds.name_keys;
+        match (keys.value(a.key), keys.value(b.key)) {
+            (Some(p), Some(q)) => crate::compare::jaro_winkler(p, q) >= SAME_FIRST_NAME_JW,
+            _ => true,
+        }
+    }
+
+    fn check(&self, a: View<'_>, b: View<'_>, seen: Seen) -> Option<Refusal> {
         for (s, kind) in ID_SLOTS.iter().enumerate() {
             if let Some(max) = self.cfg.limits[s]
                 && union_len(a.values[s], b.values[s]) > max
@@ -471,7 +535,7 @@ impl Constraints<'_> {
         // Two identities conflict when no birth date of one is explained by
         // one of the other (as equal, swapped or a one-digit typo).
         if self.cfg.dob_cannot_link
-            && !seen_conflict
+            && !seen.dob_conflict
             && !a.dobs.is_empty()
             && !b.dobs.is_empty()
             && a.dobs
@@ -479,6 +543,17 @@ impl Constraints<'_> {
                 .all(|&x| b.dobs.iter().all(|&y| clearly_different(x, y)))
         {
             return Some(Refusal::ConflictingBirthDates);
+        }
+        // Likewise first names, unless the link's records compared theirs.
+        if self.cfg.first_name_cannot_link
+            && !seen.first_names
+            && !a.first_names.is_empty()
+            && !b.first_names.is_empty()
+            && a.first_names
+                .iter()
+                .all(|&x| b.first_names.iter().all(|&y| !self.same_first_name(x, y)))
+        {
+            return Some(Refusal::ConflictingFirstNames);
         }
         None
     }
@@ -597,9 +672,14 @@ impl Clusters {
             }
             let refusal = {
                 let (va, vb) = (view_of(ds, &held, ra), view_of(ds, &held, rb));
-                let (da, db) = (ds.rows[link.a as usize].dob, ds.rows[link.b as usize].dob);
-                let seen_conflict = da != NONE && db != NONE && clearly_different(da, db);
-                constraints.check(va, vb, seen_conflict)
+                let (xa, xb) = (&ds.rows[link.a as usize], &ds.rows[link.b as usize]);
+                let (da, db) = (xa.dob, xb.dob);
+                let first = NameRole::First as usize;
+                let seen = Seen {
+                    dob_conflict: da != NONE && db != NONE && clearly_different(da, db),
+                    first_names: xa.names[first] != NONE && xb.names[first] != NONE,
+                };
+                constraints.check(va, vb, seen)
             };
             match refusal {
                 Some(reason) => {

@@ -132,6 +132,50 @@ fn single_valued_systems_and_birth_dates_cannot_link() {
 }
 
 #[test]
+fn first_names_no_variant_explains_cannot_link_through_a_nameless_link() {
+    // A family tablet: Михаил's app record (a) and Timur's app record (b)
+    // share it; each is linked to its owner's named profile.
+    let ds = build(vec![
+        Record::new("a", "app"),
+        Record::new("b", "app"),
+        Record::new("c", "crm").first_name("Михаил"),
+        Record::new("d", "crm").first_name("Timur"),
+        Record::new("e", "web").first_name("Misha"),
+        Record::new("f", "web").first_name("Тимур"),
+        Record::new("g", "web").first_name("Михаил"),
+        Record::new("h", "web").first_name("Михиал"),
+    ]);
+    let links = [
+        pair(0, 2, 0.99),
+        pair(1, 3, 0.99),
+        pair(0, 1, 0.95),
+        pair(2, 4, 0.9),
+        pair(3, 5, 0.9),
+    ];
+    let c = cluster(&ds, &links, &ClusterConfig::new());
+    assert_ne!(c.identity(0), c.identity(1));
+    assert_eq!(c.refused()[0].reason, Refusal::ConflictingFirstNames);
+    // Nicknames, transliterations and typos explain each other.
+    assert_eq!(c.identity(2), c.identity(4));
+    assert_eq!(c.identity(3), c.identity(5));
+    let typo = cluster(
+        &ds,
+        &[pair(0, 6, 0.9), pair(0, 7, 0.9)],
+        &ClusterConfig::new(),
+    );
+    assert_eq!(typo.identity(6), typo.identity(7));
+    let off = cluster(
+        &ds,
+        &links,
+        &ClusterConfig::new().first_names_cannot_link(false),
+    );
+    assert_eq!(off.identity(0), off.identity(1));
+    // A link whose own records both have first names was scored on them.
+    let direct = cluster(&ds, &[pair(2, 3, 0.9)], &ClusterConfig::new());
+    assert_eq!(direct.identity(2), direct.identity(3));
+}
+
+#[test]
 fn trusted_keys_merge_whatever_the_score() {
     let ds = build(vec![
         Record::new("a", "app").customer_id("loyalty_app", "777"),
