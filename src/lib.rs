@@ -76,6 +76,7 @@ mod error;
 mod eval;
 mod normalize;
 mod record;
+mod resolve;
 mod score;
 
 pub use block::{
@@ -101,6 +102,7 @@ pub use record::{
     BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, NONE, NameRole, Record,
     RecordId, RecordIx, RecordView, RejectedValue,
 };
+pub use resolve::{ConsentState, GoldenProfile, ProfileConfig, ProfileValue, Survivorship};
 pub use score::{
     Contribution, Explanation, MODEL_FORMAT_VERSION, Model, Patterns, PriorMode, ScoredPair,
     TrainConfig, TrainReport, U_PRIOR_PAIRS, UCounts,

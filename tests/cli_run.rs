@@ -212,3 +212,55 @@ fn settings_come_from_a_toml_file_and_flags_win() {
     assert!(!ok);
     assert!(stderr.contains("unknown field"), "{stderr}");
 }
+
+#[test]
+fn profiles_carry_the_best_values_their_sources_times_and_consent() {
+    let input = scratch("profiles.csv");
+    std::fs::write(
+        &input,
+        "record_id,source,first_name,last_name,phone,email,last_seen,consent,opt_out\n\
+         a,crm,Александр,Иванов,+79123456789,ivanov@mail.ru,2024-05-01,email;sms,\n\
+         b,telegram,Саша,,8 912 345-67-89,,1717200000,messenger,\n\
+         c,web,Alexander,Ivanov,,ivanov@mail.ru,2023-01-01T10:00:00Z,,sms\n\
+         d,web,Ольга,Петрова,+79991234567,,,,\n",
+    )
+    .unwrap();
+    let (out, prof) = (scratch("profiles-out.csv"), scratch("profiles.jsonl"));
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--profiles",
+        prof.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let rows = clusters(&out);
+    let profiles: Vec<serde_json::Value> = std::fs::read_to_string(&prof)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let identities: HashSet<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(profiles.len(), identities.len());
+    let ivanov = profiles
+        .iter()
+        .find(|p| p["records"].as_array().unwrap().len() == 3)
+        .expect("a, b and c are one person");
+    // Most recent first: b (2024-06-01) over a (2024-05-01) over c (2023).
+    assert_eq!(ivanov["first_names"][0]["value"], "Саша");
+    assert_eq!(ivanov["phones"][0]["value"], "+79123456789");
+    assert_eq!(
+        ivanov["phones"][0]["sources"],
+        serde_json::json!(["crm", "telegram"])
+    );
+    assert_eq!(ivanov["emails"][0]["records"], 2);
+    assert_eq!(ivanov["first_seen"], 1_672_531_200);
+    assert_eq!(ivanov["consent"]["email"], "granted");
+    assert_eq!(ivanov["consent"]["sms"], "refused");
+    assert_eq!(ivanov["consent"]["messenger"], "granted");
+    // A bad time is a malformed row, counted, not a crash.
+    std::fs::write(&input, "record_id,last_seen\nx,yesterday\ny,2024-01-01\n").unwrap();
+    let (ok, stderr) = run(&[input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("last_seen is not a time"), "{stderr}");
+}

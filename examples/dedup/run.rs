@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use idstitch::{
     BlockingConfig, BlockingRule, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig,
-    DatasetBuilder, IdKind, Model, Record, Region, TrainConfig, evaluate,
+    DatasetBuilder, IdKind, Model, ProfileConfig, Record, Region, Survivorship, TrainConfig,
+    evaluate,
 };
 
 /// Arguments of `dedup run`.
@@ -27,7 +28,9 @@ pub struct Args {
     config: Option<PathBuf>,
     /// Read column COLUMN as FIELD (repeatable), e.g. `--map tel=phone`.
     /// Fields: record_id, source, first_name, middle_name, last_name,
-    /// full_name, email, phone, loyalty_id, device_id, customer_id, dob, city, address.
+    /// full_name, email, phone, loyalty_id, device_id, customer_id, dob, city, address,
+    /// first_seen, last_seen (Unix seconds or YYYY-MM-DD), consent, opt_out (channels:
+    /// email, sms, push, messenger, call, post).
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
     map: Vec<String>,
     /// Default region for phones written without a country code (default RU).
@@ -45,6 +48,10 @@ pub struct Args {
     /// Also write every scored pair: `record_a,record_b,probability,rule`.
     #[arg(long)]
     pairs: Option<PathBuf>,
+    /// Also write one golden profile per identity as JSON lines (best name,
+    /// birth date, contacts with sources and first/last seen, consent).
+    #[arg(long)]
+    profiles: Option<PathBuf>,
     /// Truth CSV (`record_id,person_id`): print pairwise and B-cubed accuracy.
     #[arg(long)]
     truth: Option<PathBuf>,
@@ -72,6 +79,10 @@ enum Column {
     Dob,
     City,
     Address,
+    FirstSeen,
+    LastSeen,
+    Consent,
+    OptOut,
 }
 
 impl Column {
@@ -91,6 +102,10 @@ impl Column {
             "dob" | "birth_date" => Column::Dob,
             "city" => Column::City,
             "address" => Column::Address,
+            "first_seen" => Column::FirstSeen,
+            "last_seen" | "seen" => Column::LastSeen,
+            "consent" => Column::Consent,
+            "opt_out" => Column::OptOut,
             _ => return None,
         })
     }
@@ -110,6 +125,16 @@ struct Config {
     blocking: BlockingSection,
     #[serde(default)]
     cluster: ClusterSection,
+    #[serde(default)]
+    profiles: ProfileSection,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileSection {
+    #[serde(default)]
+    source_priority: Vec<String>,
+    survivorship: Option<Vec<Survivorship>>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -131,6 +156,7 @@ struct ClusterSection {
     limits: HashMap<IdKind, usize>,
     strong_link: Option<f32>,
     birth_dates_cannot_link: Option<bool>,
+    first_names_cannot_link: Option<bool>,
 }
 
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
@@ -285,6 +311,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(yes) = config.cluster.birth_dates_cannot_link {
         cfg = cfg.birth_dates_cannot_link(yes);
     }
+    if let Some(yes) = config.cluster.first_names_cannot_link {
+        cfg = cfg.first_names_cannot_link(yes);
+    }
     let spin = Spinner::start("clustering");
     let clusters = Clusters::build(&ds, &scored, cands.rules(), cands.generic(), &cfg)?;
     drop(spin);
@@ -330,6 +359,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         })?;
+    }
+    if let Some(path) = &args.profiles {
+        let mut pc = ProfileConfig::new().source_priority(config.profiles.source_priority.iter());
+        if let Some(order) = &config.profiles.survivorship {
+            pc = pc.order(order.iter().copied());
+        }
+        let profiles = clusters.profiles(&ds, &pc)?;
+        write_atomic(path, |w| {
+            for p in &profiles {
+                serde_json::to_writer(&mut *w, p)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })?;
+        eprintln!("  profiles written       {:>9}", profiles.len());
     }
     lap("write", &mut stage);
 
@@ -449,11 +493,22 @@ fn build_record(
         None => return Err("empty record_id"),
     };
     let mut r = Record::new(id, source);
+    let (mut first_seen, mut last_seen) = (None, None);
     for (i, c) in columns.iter().enumerate() {
         let Some(c) = c else { continue };
         for value in text(i).split(';').map(str::trim).filter(|v| !v.is_empty()) {
             r = match c {
                 Column::RecordId | Column::Source => r,
+                Column::FirstSeen => {
+                    first_seen = Some(timestamp(value).ok_or("first_seen is not a time")?);
+                    r
+                }
+                Column::LastSeen => {
+                    last_seen = Some(timestamp(value).ok_or("last_seen is not a time")?);
+                    r
+                }
+                Column::Consent => r.consent(value.parse().map_err(|_| "unknown consent channel")?),
+                Column::OptOut => r.refuse(value.parse().map_err(|_| "unknown opt_out channel")?),
                 Column::FirstName => r.first_name(value),
                 Column::MiddleName => r.middle_name(value),
                 Column::LastName => r.last_name(value),
@@ -469,7 +524,41 @@ fn build_record(
             };
         }
     }
+    match (first_seen, last_seen) {
+        (Some(a), Some(b)) => r = r.seen(a, b),
+        (Some(t), None) | (None, Some(t)) => r = r.seen(t, t),
+        (None, None) => {}
+    }
     Ok(r)
+}
+
+/// Seconds since the Unix epoch, or a `YYYY-MM-DD` date (midnight UTC,
+/// anything after the date ignored: `2024-05-01T10:00:00Z` reads as the day).
+fn timestamp(value: &str) -> Option<i64> {
+    if let Ok(t) = value.parse::<i64>() {
+        return Some(t);
+    }
+    let date = value.get(..10)?;
+    let mut parts = date.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let ymd = idstitch::Ymd::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+    Some(days_from_civil(ymd) * 86_400)
+}
+
+/// Days since 1970-01-01 of a calendar date (Howard Hinnant's algorithm).
+fn days_from_civil(d: idstitch::Ymd) -> i64 {
+    let (y, m, day) = (
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> anyhow::Result<()> {

@@ -130,36 +130,61 @@ impl std::str::FromStr for Channel {
     }
 }
 
-/// Per-channel consent: which channels the customer agreed to be contacted on.
+/// Per-channel consent: which channels the customer agreed, or refused, to
+/// be contacted on (a channel a record says nothing about is neither).
 ///
 /// # Example
 /// ```
 /// use idstitch::{Channel, Consent};
 ///
-/// let c = Consent::default().with(Channel::Email).with(Channel::Sms);
+/// let c = Consent::default().with(Channel::Email).with(Channel::Sms).without(Channel::Call);
 /// assert!(c.allows(Channel::Sms));
-/// assert!(!c.allows(Channel::Call));
+/// assert!(!c.allows(Channel::Call) && c.refuses(Channel::Call));
+/// assert!(!c.allows(Channel::Post) && !c.refuses(Channel::Post));
 /// assert_eq!(c.channels().count(), 2);
+/// // Combining records: the most restrictive answer wins.
+/// let other = Consent::default().without(Channel::Sms);
+/// assert!(!c.most_restrictive(other).allows(Channel::Sms));
+/// assert!(c.most_restrictive(other).allows(Channel::Email));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Consent(u8);
+pub struct Consent(u16);
 
 impl Consent {
-    /// This consent plus `channel`.
+    /// This consent plus agreement to `channel` (a refusal of it is kept:
+    /// see [`Consent::allows`]).
     #[must_use]
     pub const fn with(self, channel: Channel) -> Consent {
-        Consent(self.0 | channel.bit())
+        Consent(self.0 | channel.bit() as u16)
     }
 
-    /// Whether contact on `channel` is allowed.
+    /// This consent plus a refusal of `channel`.
+    #[must_use]
+    pub const fn without(self, channel: Channel) -> Consent {
+        Consent(self.0 | (channel.bit() as u16) << 8)
+    }
+
+    /// Whether contact on `channel` is allowed: agreed and not refused.
     pub const fn allows(self, channel: Channel) -> bool {
-        self.0 & channel.bit() != 0
+        self.0 & channel.bit() as u16 != 0 && !self.refuses(channel)
+    }
+
+    /// Whether contact on `channel` was refused.
+    pub const fn refuses(self, channel: Channel) -> bool {
+        self.0 & (channel.bit() as u16) << 8 != 0
     }
 
     /// The allowed channels.
     pub fn channels(self) -> impl Iterator<Item = Channel> {
         Channel::ALL.into_iter().filter(move |c| self.allows(*c))
+    }
+
+    /// Two records' consents combined, the most restrictive answer winning:
+    /// a channel is allowed if one agreed to it and none refused it.
+    #[must_use]
+    pub const fn most_restrictive(self, other: Consent) -> Consent {
+        Consent(self.0 | other.0)
     }
 }
 
@@ -312,6 +337,13 @@ impl Record {
     #[must_use]
     pub fn consent(mut self, channel: Channel) -> Record {
         self.consent = self.consent.with(channel);
+        self
+    }
+
+    /// Adds a refusal of contact on `channel` (an opt-out).
+    #[must_use]
+    pub fn refuse(mut self, channel: Channel) -> Record {
+        self.consent = self.consent.without(channel);
         self
     }
 
