@@ -231,7 +231,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if malformed.len() > 10 {
         eprintln!("    … and {} more", malformed.len() - 10);
     }
-    let order: Vec<idstitch::RecordId> = records.iter().map(Record::id).collect();
     lap("read", &mut stage);
 
     let spin = Spinner::start("normalising and interning");
@@ -333,8 +332,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     write_atomic(&args.out, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(["record_id", "cluster_id"])?;
-        for id in &order {
-            let ix = ds.index_of(id).context("record lost")?;
+        for &ix in ds.input_order() {
+            let id = &ds.record_ids()[ix as usize];
             let label = clusters.identity(ix).context("record without identity")?;
             out.write_record([id.as_str(), &label.to_string()])?;
         }
@@ -565,6 +564,13 @@ fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> 
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut persons: HashMap<String, u32> = HashMap::new();
+    let index: HashMap<&str, u32> = ds
+        .record_ids()
+        .iter()
+        .enumerate()
+        // Record indices fit u32 (the dataset's invariant).
+        .map(|(i, id)| (id.as_str(), i as u32))
+        .collect();
     let (mut predicted, mut truth) = (Vec::new(), Vec::new());
     let mut unknown = 0u64;
     for row in reader.records() {
@@ -572,7 +578,7 @@ fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> 
         let (Some(id), Some(person)) = (row.get(0), row.get(1)) else {
             continue;
         };
-        let Some(ix) = ds.index_of(&id.into()) else {
+        let Some(&ix) = index.get(id) else {
             unknown += 1;
             continue;
         };

@@ -245,10 +245,38 @@ impl DatasetBuilder {
             return Err(Error::config("max_values_per_kind", "must be in 1..=255"));
         }
         check_len(records.len(), "records")?;
-        records.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        if let Some(w) = records.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err(ErrorKind::DuplicateRecordId { id: w[0].id() }.into());
+        // Sort a permutation keyed by each ID's first eight bytes, not the
+        // records themselves: moving large structs and chasing every ID's
+        // pointer on each comparison is what made sorting slow at millions.
+        let mut perm: Vec<(u64, u32)> = records
+            .iter()
+            .enumerate()
+            // `check_len` keeps the count below u32::MAX.
+            .map(|(i, r)| (id_prefix(&r.id), i as u32))
+            .collect();
+        perm.par_sort_unstable_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| records[x.1 as usize].id.cmp(&records[y.1 as usize].id))
+        });
+        if let Some(w) = perm.windows(2).find(|w| {
+            w[0].0 == w[1].0 && records[w[0].1 as usize].id == records[w[1].1 as usize].id
+        }) {
+            return Err(ErrorKind::DuplicateRecordId {
+                id: records[w[0].1 as usize].id(),
+            }
+            .into());
         }
+        let mut input_index = vec![0 as RecordIx; records.len()];
+        for (ix, &(_, pos)) in perm.iter().enumerate() {
+            input_index[pos as usize] = ix as RecordIx;
+        }
+        let mut slots: Vec<Option<Record>> = records.drain(..).map(Some).collect();
+        // Each position appears once in the permutation: every take succeeds.
+        records.extend(
+            perm.iter()
+                .filter_map(|&(_, pos)| slots[pos as usize].take()),
+        );
+        drop(slots);
         let today = self.today.unwrap_or_else(Ymd::today);
         let parsed: Vec<Parsed> = records
             .par_iter()
@@ -259,6 +287,7 @@ impl DatasetBuilder {
             ds.push(record, p)?;
         }
         ds.finish();
+        ds.input_index = input_index;
         Ok(ds)
     }
 
@@ -523,6 +552,16 @@ pub(crate) fn address_token_hashes(key: &str, out: &mut Vec<u64>) {
     out[start..].sort_unstable();
 }
 
+/// The first eight bytes of an ID as a big-endian integer (zero-padded), so
+/// integer order agrees with byte-string order wherever the prefixes differ.
+fn id_prefix(id: &str) -> u64 {
+    let mut b = [0u8; 8];
+    for (d, s) in b.iter_mut().zip(id.as_bytes()) {
+        *d = *s;
+    }
+    u64::from_be_bytes(b)
+}
+
 fn is_patronymic(key: &str) -> bool {
     ["vich", "vna", "ichna", "ogly", "kyzy", "oglu"]
         .iter()
@@ -661,6 +700,8 @@ impl NameEntry {
 /// ```
 pub struct Dataset {
     pub(crate) ids: Vec<RecordId>,
+    /// The record index of each record in the order `build` received them.
+    pub(crate) input_index: Vec<RecordIx>,
     pub(crate) rows: Vec<Row>,
     pub(crate) values: Vec<u32>,
     pub(crate) seen: Vec<(Option<i64>, Option<i64>)>,
@@ -733,6 +774,7 @@ impl Dataset {
     fn empty() -> Dataset {
         Dataset {
             ids: Vec::new(),
+            input_index: Vec::new(),
             rows: Vec::new(),
             values: Vec::new(),
             seen: Vec::new(),
@@ -944,7 +986,25 @@ impl Dataset {
         &self.stats
     }
 
-    /// The index of the record with this ID.
+    /// The record index of each record in the order they were given to
+    /// [`DatasetBuilder::build`]: `input_order()[i]` is the `i`-th input
+    /// record. Writing results in input order needs no ID lookups.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{Dataset, Record};
+    ///
+    /// let ds = Dataset::build(vec![Record::new("b", "web"), Record::new("a", "web")])?;
+    /// assert_eq!(ds.input_order(), [1, 0]);
+    /// assert_eq!(ds.record_ids()[ds.input_order()[0] as usize].as_str(), "b");
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn input_order(&self) -> &[RecordIx] {
+        &self.input_index
+    }
+
+    /// The index of the record with this ID (a binary search: for many
+    /// lookups in input order, [`Dataset::input_order`] is faster).
     pub fn index_of(&self, id: &RecordId) -> Option<RecordIx> {
         // Records are sorted by ID and there are fewer than u32::MAX of them.
         self.ids.binary_search(id).ok().map(|i| i as u32)
