@@ -45,6 +45,15 @@ pub enum ErrorKind {
         /// Why the value is not accepted (never the value when it may be personal data).
         reason: String,
     },
+    /// An input cell that cannot be read as its field (a time, a channel
+    /// name); the value itself is not repeated.
+    #[error("{field} {reason}")]
+    Cell {
+        /// The input field, e.g. `last_seen`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// An identifier was required to be usable and was not.
     #[error("unusable {kind} value: {reason}")]
     Unusable {
@@ -65,6 +74,12 @@ pub enum ErrorKind {
     #[error("duplicate record id {id}")]
     DuplicateRecordId {
         /// The repeated ID (record IDs are keys, not personal data).
+        id: crate::RecordId,
+    },
+    /// A record ID the dataset does not hold.
+    #[error("unknown record id {id}")]
+    UnknownRecord {
+        /// The ID asked for.
         id: crate::RecordId,
     },
     /// More records or values than the dense 32-bit indices can address.

@@ -99,10 +99,12 @@ pub use normalize::{
     SurnameGender, Ymd, usable,
 };
 pub use record::{
-    BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, NONE, NameRole, Record,
-    RecordId, RecordIx, RecordView, RejectedValue,
+    BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, InputField, NONE, NameRole,
+    Record, RecordId, RecordIx, RecordView, RejectedValue,
 };
-pub use resolve::{ConsentState, GoldenProfile, ProfileConfig, ProfileValue, Survivorship};
+pub use resolve::{
+    ConsentState, GoldenProfile, ProfileConfig, ProfileValue, Resolution, Resolver, Survivorship,
+};
 pub use score::{
     Contribution, Explanation, MODEL_FORMAT_VERSION, Model, Patterns, PriorMode, ScoredPair,
     TrainConfig, TrainReport, U_PRIOR_PAIRS, UCounts,

@@ -262,5 +262,8 @@ fn profiles_carry_the_best_values_their_sources_times_and_consent() {
     std::fs::write(&input, "record_id,last_seen\nx,yesterday\ny,2024-01-01\n").unwrap();
     let (ok, stderr) = run(&[input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("last_seen is not a time"), "{stderr}");
+    assert!(
+        stderr.contains("last_seen is not Unix seconds or YYYY-MM-DD"),
+        "{stderr}"
+    );
 }

@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use idstitch::{
     BlockingConfig, BlockingRule, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig,
-    DatasetBuilder, IdKind, Model, ProfileConfig, Record, Region, Survivorship, TrainConfig,
-    evaluate,
+    DatasetBuilder, IdKind, InputField, Model, ProfileConfig, Record, Region, Survivorship,
+    TrainConfig, evaluate,
 };
 
 /// Arguments of `dedup run`.
@@ -61,54 +61,6 @@ pub struct Args {
     /// Cells longer than this many bytes make their row malformed.
     #[arg(long, default_value_t = 65_536)]
     max_cell_bytes: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Column {
-    RecordId,
-    Source,
-    FirstName,
-    MiddleName,
-    LastName,
-    FullName,
-    Email,
-    Phone,
-    Loyalty,
-    Device,
-    CustomerId,
-    Dob,
-    City,
-    Address,
-    FirstSeen,
-    LastSeen,
-    Consent,
-    OptOut,
-}
-
-impl Column {
-    fn parse(name: &str) -> Option<Column> {
-        Some(match name.trim().to_lowercase().as_str() {
-            "record_id" | "id" => Column::RecordId,
-            "source" | "channel" => Column::Source,
-            "first_name" => Column::FirstName,
-            "middle_name" | "patronymic" => Column::MiddleName,
-            "last_name" | "surname" => Column::LastName,
-            "full_name" | "name" => Column::FullName,
-            "email" => Column::Email,
-            "phone" => Column::Phone,
-            "loyalty_id" | "loyalty" => Column::Loyalty,
-            "device_id" | "device" => Column::Device,
-            "customer_id" => Column::CustomerId,
-            "dob" | "birth_date" => Column::Dob,
-            "city" => Column::City,
-            "address" => Column::Address,
-            "first_seen" => Column::FirstSeen,
-            "last_seen" | "seen" => Column::LastSeen,
-            "consent" => Column::Consent,
-            "opt_out" => Column::OptOut,
-            _ => return None,
-        })
-    }
 }
 
 /// Settings from `--config`: every key optional.
@@ -195,7 +147,7 @@ impl Drop for Spinner {
 /// A row that could not be read, by line number (never its content).
 struct Malformed {
     line: u64,
-    reason: &'static str,
+    reason: String,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -398,28 +350,27 @@ fn read_records(args: &Args, maps: &[String]) -> anyhow::Result<(Vec<Record>, Ve
         Some(Err(e)) => return Err(e).context("cannot read the header row"),
         None => bail!("the input is empty: a header row is required"),
     };
-    let mut overrides: HashMap<String, Column> = HashMap::new();
+    let mut overrides: HashMap<String, InputField> = HashMap::new();
     for m in maps {
         let (col, field) = m
             .split_once('=')
             .with_context(|| format!("--map {m}: expected COLUMN=FIELD"))?;
-        let field = Column::parse(field).with_context(|| format!("--map {m}: unknown field"))?;
+        let field: InputField = field
+            .parse()
+            .with_context(|| format!("--map {m}: unknown field"))?;
         overrides.insert(col.trim().to_lowercase(), field);
     }
-    let columns: Vec<Option<Column>> = header
+    let columns: Vec<Option<InputField>> = header
         .iter()
         .map(|h| {
             let name = String::from_utf8_lossy(h)
                 .trim()
                 .trim_start_matches('\u{feff}')
                 .to_lowercase();
-            overrides
-                .get(&name)
-                .copied()
-                .or_else(|| Column::parse(&name))
+            overrides.get(&name).copied().or_else(|| name.parse().ok())
         })
         .collect();
-    let has_id = columns.contains(&Some(Column::RecordId));
+    let has_id = columns.contains(&Some(InputField::RecordId));
     let mut records = Vec::new();
     let mut malformed = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -434,7 +385,7 @@ fn read_records(args: &Args, maps: &[String]) -> anyhow::Result<(Vec<Record>, Ve
                 }
                 malformed.push(Malformed {
                     line,
-                    reason: "unreadable CSV row",
+                    reason: "unreadable CSV row".into(),
                 });
                 continue;
             }
@@ -442,12 +393,12 @@ fn read_records(args: &Args, maps: &[String]) -> anyhow::Result<(Vec<Record>, Ve
         if let Some(pos) = row.position() {
             line = pos.line();
         }
-        let reason = if row.len() != columns.len() {
-            Some("wrong number of fields")
+        let reason: Option<String> = if row.len() != columns.len() {
+            Some("wrong number of fields".into())
         } else if row.iter().any(|c| c.len() > args.max_cell_bytes) {
-            Some("cell too large")
+            Some("cell too large".into())
         } else if row.iter().any(|c| std::str::from_utf8(c).is_err()) {
-            Some("invalid UTF-8")
+            Some("invalid UTF-8".into())
         } else {
             None
         };
@@ -456,7 +407,7 @@ fn read_records(args: &Args, maps: &[String]) -> anyhow::Result<(Vec<Record>, Ve
             Ok(r) if seen.insert(r.id()) => records.push(r),
             Ok(_) => malformed.push(Malformed {
                 line,
-                reason: "duplicate record_id",
+                reason: "duplicate record_id".into(),
             }),
             Err(reason) => malformed.push(Malformed { line, reason }),
         }
@@ -471,93 +422,33 @@ fn read_records(args: &Args, maps: &[String]) -> anyhow::Result<(Vec<Record>, Ve
 
 fn build_record(
     row: &csv::ByteRecord,
-    columns: &[Option<Column>],
+    columns: &[Option<InputField>],
     has_id: bool,
     line: u64,
-) -> Result<Record, &'static str> {
+) -> Result<Record, String> {
     let text = |i: usize| std::str::from_utf8(&row[i]).unwrap_or("").trim();
     let mut id = None;
     let mut source = "input";
     for (i, c) in columns.iter().enumerate() {
         match c {
-            Some(Column::RecordId) => id = Some(text(i)),
-            Some(Column::Source) if !text(i).is_empty() => source = text(i),
+            Some(InputField::RecordId) => id = Some(text(i)),
+            Some(InputField::Source) if !text(i).is_empty() => source = text(i),
             _ => {}
         }
     }
     let id = match id {
-        Some("") => return Err("empty record_id"),
+        Some("") => return Err("empty record_id".into()),
         Some(id) => id.to_owned(),
         None if !has_id => format!("line{line}"),
-        None => return Err("empty record_id"),
+        None => return Err("empty record_id".into()),
     };
     let mut r = Record::new(id, source);
-    let (mut first_seen, mut last_seen) = (None, None);
     for (i, c) in columns.iter().enumerate() {
-        let Some(c) = c else { continue };
-        for value in text(i).split(';').map(str::trim).filter(|v| !v.is_empty()) {
-            r = match c {
-                Column::RecordId | Column::Source => r,
-                Column::FirstSeen => {
-                    first_seen = Some(timestamp(value).ok_or("first_seen is not a time")?);
-                    r
-                }
-                Column::LastSeen => {
-                    last_seen = Some(timestamp(value).ok_or("last_seen is not a time")?);
-                    r
-                }
-                Column::Consent => r.consent(value.parse().map_err(|_| "unknown consent channel")?),
-                Column::OptOut => r.refuse(value.parse().map_err(|_| "unknown opt_out channel")?),
-                Column::FirstName => r.first_name(value),
-                Column::MiddleName => r.middle_name(value),
-                Column::LastName => r.last_name(value),
-                Column::FullName => r.full_name(value),
-                Column::Email => r.email(value),
-                Column::Phone => r.phone(value),
-                Column::Loyalty => r.loyalty_card(value),
-                Column::Device => r.device(value),
-                Column::CustomerId => r.customer_id(source, value),
-                Column::Dob => r.birth_date(value),
-                Column::City => r.city(value),
-                Column::Address => r.address(value),
-            };
+        if let Some(field) = c {
+            r = field.apply(r, source, text(i)).map_err(|e| e.to_string())?;
         }
     }
-    match (first_seen, last_seen) {
-        (Some(a), Some(b)) => r = r.seen(a, b),
-        (Some(t), None) | (None, Some(t)) => r = r.seen(t, t),
-        (None, None) => {}
-    }
     Ok(r)
-}
-
-/// Seconds since the Unix epoch, or a `YYYY-MM-DD` date (midnight UTC,
-/// anything after the date ignored: `2024-05-01T10:00:00Z` reads as the day).
-fn timestamp(value: &str) -> Option<i64> {
-    if let Ok(t) = value.parse::<i64>() {
-        return Some(t);
-    }
-    let date = value.get(..10)?;
-    let mut parts = date.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    let ymd = idstitch::Ymd::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
-    Some(days_from_civil(ymd) * 86_400)
-}
-
-/// Days since 1970-01-01 of a calendar date (Howard Hinnant's algorithm).
-fn days_from_civil(d: idstitch::Ymd) -> i64 {
-    let (y, m, day) = (
-        i64::from(d.year()),
-        i64::from(d.month()),
-        i64::from(d.day()),
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> anyhow::Result<()> {

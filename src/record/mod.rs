@@ -9,6 +9,7 @@
 //! interns the usable ones into dense integer IDs.
 
 mod dataset;
+mod fields;
 
 use std::fmt;
 
@@ -19,6 +20,7 @@ pub use dataset::{
     RejectedValue,
 };
 pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, slot, unpack_date};
+pub use fields::InputField;
 
 use crate::normalize::Region;
 
