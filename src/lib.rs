@@ -95,8 +95,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use eval::{Evaluation, Prf, evaluate};
 pub use normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, DeviceKind, Email, Flag, IdKind,
-    Identifier, Invalid, LoyaltyId, NameToken, PersonName, Phone, PhoneType, Region, Rejection,
-    SurnameGender, Ymd, usable,
+    Identifier, Invalid, LoyaltyId, NameToken, NormalizeOptions, PersonName, Phone, PhoneType,
+    Region, Rejection, SurnameGender, Ymd, canonical, usable,
 };
 pub use record::{
     BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, InputField, NONE, NameRole,

@@ -5,8 +5,7 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use anyhow::Context;
 use idstitch::{
-    BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, Email, IdKind, Identifier, Invalid,
-    LoyaltyId, PersonName, Phone, Region, Rejection, Ymd, usable,
+    CheckDigit, DateOrder, IdKind, NormalizeOptions, Region, Rejection, Ymd, canonical,
 };
 
 /// Arguments of `dedup normalize`.
@@ -82,20 +81,12 @@ impl Reason {
     }
 }
 
-fn canonical<T: Identifier>(parsed: Result<T, Invalid>) -> Result<String, Reason> {
-    usable(parsed)
-        .map(|v| v.to_string())
-        .map_err(Reason::Rejected)
-}
-
 fn normalize_one(args: &Args, raw: &str, order: DateOrder, today: Ymd) -> Result<String, Reason> {
-    match args.kind {
-        IdKind::Email => canonical(Email::parse(raw)),
-        IdKind::Phone => canonical(Phone::parse(raw, args.region)),
-        IdKind::Loyalty => canonical(LoyaltyId::parse(raw, args.scheme)),
-        IdKind::Device => canonical(DeviceId::parse(raw)),
-        IdKind::CustomerId => canonical(CustomerId::parse(&args.system, raw)),
-        IdKind::Name => canonical(PersonName::parse(raw)),
-        IdKind::Dob => canonical(BirthDate::parse_at(raw, order, today)),
-    }
+    let opts = NormalizeOptions::new()
+        .region(args.region)
+        .scheme(args.scheme)
+        .system(args.system.as_str())
+        .date_order(order)
+        .today(today);
+    canonical(args.kind, raw, &opts).map_err(Reason::Rejected)
 }

@@ -312,6 +312,120 @@ pub fn usable<T: Identifier>(parsed: Result<T, Invalid>) -> Result<T, Rejection>
     }
 }
 
+/// Settings for [`canonical`]: what a raw value is read against.
+///
+/// # Example
+/// ```
+/// use idstitch::{CheckDigit, NormalizeOptions, Region};
+///
+/// let opts = NormalizeOptions::new().region(Region::RU).scheme(CheckDigit::Ean13);
+/// assert_eq!(opts.get_region(), Region::RU);
+/// ```
+#[derive(Debug, Clone)]
+pub struct NormalizeOptions {
+    region: Region,
+    scheme: CheckDigit,
+    system: String,
+    order: DateOrder,
+    today: Option<Ymd>,
+}
+
+impl Default for NormalizeOptions {
+    fn default() -> Self {
+        NormalizeOptions {
+            region: Region::RU,
+            scheme: CheckDigit::None,
+            system: "default".to_owned(),
+            order: DateOrder::Dmy,
+            today: None,
+        }
+    }
+}
+
+impl NormalizeOptions {
+    /// Region RU, no loyalty check digit, customer-ID system `default`,
+    /// day-first dates, today's date from the clock.
+    pub fn new() -> NormalizeOptions {
+        NormalizeOptions::default()
+    }
+
+    /// The region phones without a country code are read in.
+    #[must_use]
+    pub fn region(mut self, region: Region) -> NormalizeOptions {
+        self.region = region;
+        self
+    }
+
+    /// The region.
+    pub fn get_region(&self) -> Region {
+        self.region
+    }
+
+    /// The loyalty programme's check-digit scheme.
+    #[must_use]
+    pub fn scheme(mut self, scheme: CheckDigit) -> NormalizeOptions {
+        self.scheme = scheme;
+        self
+    }
+
+    /// The system customer IDs are scoped by.
+    #[must_use]
+    pub fn system(mut self, system: impl Into<String>) -> NormalizeOptions {
+        self.system = system.into();
+        self
+    }
+
+    /// How ambiguous numeric dates are read (`03/04/1990`).
+    #[must_use]
+    pub fn date_order(mut self, order: DateOrder) -> NormalizeOptions {
+        self.order = order;
+        self
+    }
+
+    /// The date future birth dates are judged against (default: today).
+    #[must_use]
+    pub fn today(mut self, today: Ymd) -> NormalizeOptions {
+        self.today = Some(today);
+        self
+    }
+}
+
+/// The canonical text of one raw value of `kind`, or why it is unusable as
+/// a person's identifier (invalid, placeholder, role account, opt-out ID…).
+///
+/// Phones come out as E.164, e-mails in their provider's canonical form,
+/// device IDs lower-case hyphenated, names as canonical tokens, dates as
+/// `YYYY-MM-DD`, customer IDs as `system:id`.
+///
+/// # Example
+/// ```
+/// use idstitch::{canonical, IdKind, NormalizeOptions, Rejection};
+///
+/// let opts = NormalizeOptions::new();
+/// assert_eq!(canonical(IdKind::Phone, "8 (912) 345-67-89", &opts)?, "+79123456789");
+/// assert_eq!(canonical(IdKind::Email, "Ivan.Petrov+shop@googlemail.com", &opts)?, "ivanpetrov@gmail.com");
+/// assert_eq!(canonical(IdKind::Dob, "3 марта 1990", &opts)?, "1990-03-03");
+/// assert!(canonical(IdKind::Email, "noreply@shop.ru", &opts).is_err());
+/// # Ok::<(), idstitch::Rejection>(())
+/// ```
+pub fn canonical(kind: IdKind, raw: &str, opts: &NormalizeOptions) -> Result<String, Rejection> {
+    fn text<T: Identifier>(parsed: Result<T, Invalid>) -> Result<String, Rejection> {
+        usable(parsed).map(|v| v.to_string())
+    }
+    match kind {
+        IdKind::Email => text(Email::parse(raw)),
+        IdKind::Phone => text(Phone::parse(raw, opts.region)),
+        IdKind::Loyalty => text(LoyaltyId::parse(raw, opts.scheme)),
+        IdKind::Device => text(DeviceId::parse(raw)),
+        IdKind::CustomerId => text(CustomerId::parse(&opts.system, raw)),
+        IdKind::Name => text(PersonName::parse(raw)),
+        IdKind::Dob => {
+            let today = opts.today.unwrap_or_else(Ymd::today);
+            text(BirthDate::parse_at(raw, opts.order, today))
+        }
+    }
+}
+
 /// Rejects raw input longer than `max_bytes` before any normalisation work, and
 /// input holding forbidden invisible or control characters.
 pub(crate) fn precheck(raw: &str, max_bytes: usize) -> Result<&str, Invalid> {
