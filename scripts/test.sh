@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The one test command: Rust unit, integration and doc tests, then a short
-# fuzz smoke run of every normaliser target.
+# The one test command: Rust unit, integration and doc tests, the Python
+# bindings' tests (built with maturin in a virtualenv under target/), then a
+# short fuzz smoke run of every fuzz target.
 #
 #   bash scripts/test.sh
 #
 # Environment:
+#   IDSTITCH_PYTHON        0 skips the Python tests (default 1; needs python3 and PyPI)
 #   IDSTITCH_FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips fuzzing)
 #   IDSTITCH_FUZZ_SEED     libFuzzer seed (default 1)
 #
@@ -22,6 +24,24 @@ echo "== cargo test (unit, integration, examples)"
 cargo test --all-targets --locked
 echo "== cargo test --doc"
 cargo test --doc --locked
+
+if [ "${IDSTITCH_PYTHON:-1}" != 0 ]; then
+  echo "== Python bindings: maturin develop + pytest"
+  root="$(pwd)"
+  venv="$root/target/pyvenv"
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "maturin>=1.7,<2" "pyarrow>=14" "pandas>=1.5" "pytest>=7"
+  (
+    cd examples/python
+    export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
+    maturin develop --release --locked --quiet
+    python -m pytest -q tests
+    python -m pytest -q --doctest-modules --pyargs idstitch
+  )
+fi
 
 if [ "$fuzz_seconds" -gt 0 ]; then
   echo "== fuzz smoke: ${fuzz_seconds}s per target"
