@@ -96,6 +96,13 @@ pub enum ErrorKind {
         /// What is wrong (the format version, a missing field…).
         reason: String,
     },
+    /// A saved state that cannot be read (truncated, corrupted, another
+    /// format or version): nothing of it is loaded.
+    #[error("invalid state snapshot: {reason}")]
+    Snapshot {
+        /// What is wrong.
+        reason: String,
+    },
     /// A record index that is not in the dataset.
     #[error("record index {index} out of range (dataset holds {len})")]
     RecordIndex {

@@ -95,15 +95,16 @@ pub use error::{Error, ErrorKind, Result};
 pub use eval::{Evaluation, Prf, evaluate};
 pub use normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, DeviceKind, Email, Flag, IdKind,
-    Identifier, Invalid, LoyaltyId, NameToken, NormalizeOptions, PersonName, Phone, PhoneType,
-    Region, Rejection, SurnameGender, Ymd, canonical, usable,
+    Identifier, IdentifierHasher, Invalid, LoyaltyId, MIN_KEY_BYTES, NameToken, NormalizeOptions,
+    PersonName, Phone, PhoneType, Region, Rejection, SurnameGender, Ymd, canonical, usable,
 };
 pub use record::{
     BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, InputField, NONE, NameRole,
-    Record, RecordId, RecordIx, RecordView, RejectedValue,
+    Record, RecordId, RecordIx, RecordView, RejectedValue, suppression_key,
 };
 pub use resolve::{
-    ConsentState, GoldenProfile, ProfileConfig, ProfileValue, Resolution, Resolver, Survivorship,
+    ConsentState, Event, GoldenProfile, IdentityId, IdentityMap, IdentityStore, ProfileConfig,
+    ProfileValue, Resolution, Resolver, SNAPSHOT_VERSION, Survivorship, Update,
 };
 pub use score::{
     Contribution, Explanation, MODEL_FORMAT_VERSION, Model, Patterns, PriorMode, ScoredPair,

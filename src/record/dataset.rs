@@ -92,6 +92,9 @@ pub enum Excluded {
     /// The record already holds the maximum number of values of this kind
     /// ([`DatasetBuilder::max_values_per_kind`]).
     OverCap,
+    /// On the suppression list ([`DatasetBuilder::suppress`]): an identifier
+    /// erased on request must never link anyone again.
+    Suppressed,
 }
 
 impl Excluded {
@@ -100,8 +103,29 @@ impl Excluded {
         match self {
             Excluded::Rejected(r) => r.code(),
             Excluded::OverCap => "over_cap",
+            Excluded::Suppressed => "suppressed",
         }
     }
+}
+
+/// The key a canonical identifier value is suppressed by: SHA-256 of
+/// `kind:value`, so a suppression list holds no raw e-mails or phones (an
+/// unkeyed hash of a phone is enumerable: keep the list as private as the
+/// data it protects).
+///
+/// # Example
+/// ```
+/// use idstitch::{IdKind, suppression_key};
+///
+/// assert_ne!(suppression_key(IdKind::Email, "a@b.ru"), suppression_key(IdKind::Phone, "a@b.ru"));
+/// ```
+pub fn suppression_key(kind: IdKind, canonical: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(kind.as_str().as_bytes());
+    h.update(b":");
+    h.update(canonical.as_bytes());
+    h.finalize().into()
 }
 
 /// A raw value kept on its record but out of matching, with the reason.
@@ -173,6 +197,7 @@ pub struct DatasetBuilder {
     date_order: DateOrder,
     today: Option<Ymd>,
     max_values: usize,
+    suppressed: std::sync::Arc<std::collections::BTreeSet<[u8; 32]>>,
 }
 
 impl Default for DatasetBuilder {
@@ -183,6 +208,7 @@ impl Default for DatasetBuilder {
             date_order: DateOrder::Dmy,
             today: None,
             max_values: 16,
+            suppressed: Default::default(),
         }
     }
 }
@@ -229,6 +255,29 @@ impl DatasetBuilder {
     #[must_use]
     pub fn max_values_per_kind(mut self, n: usize) -> DatasetBuilder {
         self.max_values = n;
+        self
+    }
+
+    /// Identifiers never to use: [`suppression_key`]s of canonical values
+    /// (an erased customer's e-mail, say). A suppressed value stays on its
+    /// record as [`Excluded::Suppressed`] and takes no part in matching.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{DatasetBuilder, IdKind, Record, suppression_key};
+    ///
+    /// let ds = DatasetBuilder::new()
+    ///     .suppress([suppression_key(IdKind::Email, "anna@mail.ru")])
+    ///     .build(vec![Record::new("1", "web").email("Anna@Mail.ru").phone("+79123456789")])?;
+    /// assert_eq!(ds.record(0)?.emails().count(), 0);
+    /// assert_eq!(ds.record(0)?.rejected().next().unwrap().reason.code(), "suppressed");
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    #[must_use]
+    pub fn suppress(mut self, keys: impl IntoIterator<Item = [u8; 32]>) -> DatasetBuilder {
+        let mut set = (*self.suppressed).clone();
+        set.extend(keys);
+        self.suppressed = std::sync::Arc::new(set);
         self
     }
 
@@ -295,10 +344,11 @@ impl DatasetBuilder {
         let mut p = Parsed::default();
         let region = r.region.unwrap_or(self.region);
         let cap = self.max_values;
-        collect(&mut p.rejected, &mut p.emails, &r.emails, cap, |s| {
+        let sup = &*self.suppressed;
+        collect(&mut p.rejected, &mut p.emails, &r.emails, cap, sup, |s| {
             usable(Email::parse(s))
         });
-        collect(&mut p.rejected, &mut p.phones, &r.phones, cap, |s| {
+        collect(&mut p.rejected, &mut p.phones, &r.phones, cap, sup, |s| {
             usable(Phone::parse(s, region))
         });
         collect(
@@ -306,9 +356,10 @@ impl DatasetBuilder {
             &mut p.loyalty,
             &r.loyalty_cards,
             cap,
+            sup,
             |s| usable(LoyaltyId::parse(s, self.loyalty_scheme)),
         );
-        collect(&mut p.rejected, &mut p.devices, &r.devices, cap, |s| {
+        collect(&mut p.rejected, &mut p.devices, &r.devices, cap, sup, |s| {
             usable(DeviceId::parse(s))
         });
         for (system, raw) in &r.customer_ids {
@@ -318,6 +369,12 @@ impl DatasetBuilder {
                 system.as_str()
             };
             match usable(CustomerId::parse(system, raw)) {
+                Ok(v)
+                    if !sup.is_empty()
+                        && sup.contains(&suppression_key(IdKind::CustomerId, &v.to_string())) =>
+                {
+                    p.reject(IdKind::CustomerId, raw, Excluded::Suppressed)
+                }
                 Ok(v) if p.customer_ids.len() < cap => p.customer_ids.push(v),
                 Ok(_) => p.reject(IdKind::CustomerId, raw, Excluded::OverCap),
                 Err(e) => p.reject(IdKind::CustomerId, raw, Excluded::Rejected(e)),
@@ -360,12 +417,19 @@ fn collect<T>(
     out: &mut Vec<T>,
     raws: &[String],
     cap: usize,
+    suppressed: &std::collections::BTreeSet<[u8; 32]>,
     parse: impl Fn(&str) -> std::result::Result<T, Rejection>,
 ) where
     T: Identifier,
 {
     for raw in raws {
         let reason = match parse(raw) {
+            Ok(v)
+                if !suppressed.is_empty()
+                    && suppressed.contains(&suppression_key(T::KIND, &v.to_string())) =>
+            {
+                Excluded::Suppressed
+            }
             Ok(v) if out.len() < cap => {
                 out.push(v);
                 continue;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use dataset::{
     BuildStats, Dataset, DatasetBuilder, Excluded, NONE, NameRole, RecordIx, RecordView,
-    RejectedValue,
+    RejectedValue, suppression_key,
 };
 pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, slot, unpack_date};
 pub use fields::InputField;
@@ -359,6 +359,11 @@ impl Record {
     /// The record's ID.
     pub fn id(&self) -> RecordId {
         RecordId::from(self.id.as_str())
+    }
+
+    /// The region this record's phones are read in, when it names one.
+    pub fn phone_region(&self) -> Option<Region> {
+        self.region
     }
 
     /// The source system.

@@ -9,8 +9,12 @@
 //! frequent, in a configurable order), each with its sources and first/last
 //! seen, and per-channel consent where the most restrictive answer wins.
 
+mod identity;
 mod pipeline;
 mod profile;
+mod store;
 
+pub use identity::{Event, IdentityId, IdentityMap};
 pub use pipeline::{Resolution, Resolver};
 pub use profile::{ConsentState, GoldenProfile, ProfileConfig, ProfileValue, Survivorship};
+pub use store::{IdentityStore, SNAPSHOT_VERSION, Update};

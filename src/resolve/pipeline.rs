@@ -102,6 +102,15 @@ impl Resolver {
         self
     }
 
+    /// The same settings with `keys` added to the suppression list
+    /// ([`DatasetBuilder::suppress`]).
+    #[must_use]
+    pub fn suppressing(&self, keys: impl IntoIterator<Item = [u8; 32]>) -> Resolver {
+        let mut r = self.clone();
+        r.dataset = r.dataset.suppress(keys);
+        r
+    }
+
     /// Resolves `records`, training a model on them (u from random pairs,
     /// m and priors by EM).
     ///

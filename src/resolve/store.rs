@@ -1,0 +1,354 @@
+//! A living set of identities: records added in batches, erased on request,
+//! saved and restored, with stable IDs and events.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ErrorKind, Result};
+use crate::normalize::{IdKind, NormalizeOptions, canonical};
+use crate::record::{Record, RecordId, suppression_key};
+use crate::score::Model;
+
+use super::{Event, IdentityId, IdentityMap, Resolution, Resolver};
+
+/// What one change to an [`IdentityStore`] did.
+#[derive(Debug)]
+pub struct Update {
+    /// Identity events, in a deterministic order.
+    pub events: Vec<Event>,
+    /// The resolution of every record now in the store.
+    pub resolution: Resolution,
+}
+
+/// Identities that live: records arrive in batches, are replaced when a
+/// source sends them again, are erased on request, and every identity keeps
+/// a stable [`IdentityId`] ([`IdentityMap`]'s rules).
+///
+/// The first batch trains the model; later batches reuse it, so one
+/// record's arrival never re-weighs the evidence for everyone else
+/// ([`IdentityStore::retrain`] opts in). Each change re-resolves the whole
+/// record set with that model, so the partition after any sequence of
+/// batches, replacements and erasures is exactly the batch run
+/// ([`Resolver::resolve_with`]) over the records present — the
+/// sequence-neutrality guarantee, tested over random batch splits. The cost
+/// is a full run per change (seconds at a million records): a store is for
+/// batches, not for one record at a time.
+///
+/// # Example
+/// ```
+/// use idstitch::{Event, IdentityStore, Record, Resolver};
+///
+/// let mut store = IdentityStore::new(Resolver::new());
+/// store.add(vec![
+///     Record::new("crm:1", "crm").phone("+79123456789").first_name("Анна"),
+///     Record::new("web:2", "web").email("anna@mail.ru"),
+/// ])?;
+/// let anna = store.identity_of(&"crm:1".into()).unwrap().clone();
+/// // A messenger record with Anna's phone joins her identity, ID unchanged.
+/// let update = store.add(vec![Record::new("tg:3", "telegram").phone("8 912 345-67-89")])?;
+/// assert_eq!(store.identity_of(&"tg:3".into()), Some(&anna));
+/// assert!(matches!(&update.events[0], Event::Assigned { identity, .. } if *identity == anna));
+/// // Saved, restored, continued.
+/// let bytes = store.snapshot();
+/// let restored = IdentityStore::restore(Resolver::new(), &bytes)?;
+/// assert_eq!(restored.identity_of(&"tg:3".into()), Some(&anna));
+/// assert!(IdentityStore::restore(Resolver::new(), &bytes[..bytes.len() - 1]).is_err());
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct IdentityStore {
+    resolver: Resolver,
+    records: BTreeMap<RecordId, Record>,
+    model: Option<Model>,
+    map: IdentityMap,
+    suppressed: BTreeSet<[u8; 32]>,
+}
+
+/// The snapshot's first line: `idstitch-state <version> <payload bytes> <sha256>`.
+const MAGIC: &str = "idstitch-state";
+/// The snapshot format version this build writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Payload {
+    records: Vec<Record>,
+    model: Option<String>,
+    map: IdentityMap,
+    suppressed: Vec<String>,
+}
+
+fn bad(reason: impl Into<String>) -> crate::Error {
+    ErrorKind::Snapshot {
+        reason: reason.into(),
+    }
+    .into()
+}
+
+impl IdentityStore {
+    /// An empty store resolving with `resolver`'s settings.
+    pub fn new(resolver: Resolver) -> IdentityStore {
+        IdentityStore {
+            resolver,
+            records: BTreeMap::new(),
+            model: None,
+            map: IdentityMap::new(),
+            suppressed: BTreeSet::new(),
+        }
+    }
+
+    /// Records in the store.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the store holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The stable ID of a record's identity.
+    pub fn identity_of(&self, record: &RecordId) -> Option<&IdentityId> {
+        self.map.identity_of(record)
+    }
+
+    /// Every record's identity, by record ID.
+    pub fn identities(&self) -> &IdentityMap {
+        &self.map
+    }
+
+    /// The model in use (`None` before the first batch).
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
+    }
+
+    /// Uses `model` from now on (one trained elsewhere, or loaded).
+    pub fn set_model(&mut self, model: Model) {
+        self.model = Some(model);
+    }
+
+    /// Drops the model: the next change trains a new one on every record.
+    pub fn retrain(&mut self) {
+        self.model = None;
+    }
+
+    /// Adds records; a record whose ID the store holds replaces it.
+    ///
+    /// # Errors
+    /// Any pipeline error ([`Resolver::resolve`]); the store is unchanged.
+    pub fn add(&mut self, records: Vec<Record>) -> Result<Update> {
+        let mut next = self.records.clone();
+        for r in records {
+            next.insert(r.id(), r);
+        }
+        self.commit(next)
+    }
+
+    /// Erases records by ID, and everything derived from them: the
+    /// identities re-form as if they had never been added. Unknown IDs are
+    /// ignored.
+    ///
+    /// # Errors
+    /// As [`IdentityStore::add`].
+    pub fn erase_records(&mut self, ids: &[RecordId]) -> Result<Update> {
+        let mut next = self.records.clone();
+        for id in ids {
+            next.remove(id);
+        }
+        self.commit(next)
+    }
+
+    /// Erases every record holding an identifier value (compared in
+    /// canonical form: `8 912 345-67-89` erases `+7 912 345 67 89`) and,
+    /// with `suppress`, puts the value on the suppression list so records
+    /// arriving later with it never link through it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Cell`] when the value is not a usable identifier of
+    /// `kind` (nothing erased); else as [`IdentityStore::add`].
+    pub fn erase_identifier(
+        &mut self,
+        kind: IdKind,
+        raw: &str,
+        opts: &NormalizeOptions,
+        suppress: bool,
+    ) -> Result<Update> {
+        let target = canonical(kind, raw, opts).map_err(|_| ErrorKind::Cell {
+            field: kind.as_str(),
+            reason: "is not a usable identifier",
+        })?;
+        let holds = |r: &Record| -> bool {
+            let values: Vec<&str> = match kind {
+                IdKind::Email => r.emails().iter().map(String::as_str).collect(),
+                IdKind::Phone => r.phones().iter().map(String::as_str).collect(),
+                IdKind::Loyalty => r.loyalty_cards().iter().map(String::as_str).collect(),
+                IdKind::Device => r.devices().iter().map(String::as_str).collect(),
+                IdKind::CustomerId => {
+                    let opts = opts.clone();
+                    return r.customer_ids().iter().any(|(system, v)| {
+                        let system = if system.is_empty() {
+                            r.source()
+                        } else {
+                            system
+                        };
+                        canonical(kind, v, &opts.clone().system(system))
+                            .ok()
+                            .as_deref()
+                            == Some(target.as_str())
+                    });
+                }
+                IdKind::Name | IdKind::Dob => Vec::new(),
+            };
+            let opts = match r.phone_region() {
+                Some(region) => opts.clone().region(region),
+                None => opts.clone(),
+            };
+            values
+                .iter()
+                .any(|v| canonical(kind, v, &opts).ok().as_deref() == Some(target.as_str()))
+        };
+        let next: BTreeMap<RecordId, Record> = self
+            .records
+            .iter()
+            .filter(|(_, r)| !holds(r))
+            .map(|(k, r)| (k.clone(), r.clone()))
+            .collect();
+        let key = suppression_key(kind, &target);
+        let added = suppress && self.suppressed.insert(key);
+        let result = self.commit(next);
+        if result.is_err() && added {
+            self.suppressed.remove(&key);
+        }
+        result
+    }
+
+    fn commit(&mut self, next: BTreeMap<RecordId, Record>) -> Result<Update> {
+        let resolver = self.resolver.suppressing(self.suppressed.iter().copied());
+        let records: Vec<Record> = next.values().cloned().collect();
+        let resolution = match &self.model {
+            Some(m) => resolver.resolve_with(records, m)?,
+            None => resolver.resolve(records)?,
+        };
+        let ds = resolution.dataset();
+        let groups = resolution.clusters().members().into_iter().map(|members| {
+            members
+                .into_iter()
+                .map(|ix| ds.record_ids()[ix as usize].clone())
+                .collect::<Vec<_>>()
+        });
+        let mut map = self.map.clone();
+        let events = map.update(groups);
+        if self.model.is_none() && !next.is_empty() {
+            self.model = Some(resolution.model().clone());
+        }
+        self.map = map;
+        self.records = next;
+        Ok(Update { events, resolution })
+    }
+
+    /// The whole state as bytes: a header line with the format, version,
+    /// payload length and SHA-256, then the records, model, identity map
+    /// and suppression list as JSON. Holds personal data (the records):
+    /// store it as such.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let payload = Payload {
+            records: self.records.values().cloned().collect(),
+            model: self.model.as_ref().map(Model::to_json),
+            map: self.map.clone(),
+            suppressed: self
+                .suppressed
+                .iter()
+                .map(|k| crate::normalize::hex(k))
+                .collect(),
+        };
+        // Plain data structures of strings and numbers always serialise.
+        let body = serde_json::to_vec(&payload).unwrap_or_default();
+        let digest = crate::normalize::hex(&Sha256::digest(&body));
+        let mut out = format!("{MAGIC} {SNAPSHOT_VERSION} {} {digest}\n", body.len()).into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Restores a [`snapshot`](IdentityStore::snapshot), to continue with
+    /// `resolver`'s settings.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Snapshot`] for anything but an intact snapshot of this
+    /// version (a truncated or altered one fails its length or checksum);
+    /// no partial state is ever returned.
+    pub fn restore(resolver: Resolver, bytes: &[u8]) -> Result<IdentityStore> {
+        let newline = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .filter(|&n| n <= 200)
+            .ok_or_else(|| bad("no header line"))?;
+        let header =
+            std::str::from_utf8(&bytes[..newline]).map_err(|_| bad("header is not text"))?;
+        let parts: Vec<&str> = header.split(' ').collect();
+        let [magic, version, len, digest] = parts[..] else {
+            return Err(bad("malformed header"));
+        };
+        if magic != MAGIC {
+            return Err(bad("not an idstitch state snapshot"));
+        }
+        if version != SNAPSHOT_VERSION.to_string() {
+            return Err(bad(format!(
+                "version {version} is not supported (this build reads {SNAPSHOT_VERSION})"
+            )));
+        }
+        let body = &bytes[newline + 1..];
+        if len.parse::<usize>().ok() != Some(body.len()) {
+            return Err(bad("length does not match: truncated or extended"));
+        }
+        if crate::normalize::hex(&Sha256::digest(body)) != digest {
+            return Err(bad("checksum does not match: corrupted"));
+        }
+        let payload: Payload =
+            serde_json::from_slice(body).map_err(|e| bad(format!("payload: {e}")))?;
+        let model = payload
+            .model
+            .as_deref()
+            .map(Model::from_json)
+            .transpose()
+            .map_err(|e| bad(format!("model: {e}")))?;
+        let mut suppressed = BTreeSet::new();
+        for h in &payload.suppressed {
+            suppressed
+                .insert(unhex32(h).ok_or_else(|| bad("suppression key is not 32 hex bytes"))?);
+        }
+        let mut records = BTreeMap::new();
+        for r in payload.records {
+            if records.insert(r.id(), r).is_some() {
+                return Err(bad("a record ID appears twice"));
+            }
+        }
+        if payload.map.len() != records.len()
+            || payload
+                .map
+                .assignments()
+                .any(|(id, _)| !records.contains_key(id))
+        {
+            return Err(bad("identity map and records disagree"));
+        }
+        Ok(IdentityStore {
+            resolver,
+            records,
+            model,
+            map: payload.map,
+            suppressed,
+        })
+    }
+}
+
+fn unhex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}

@@ -1,0 +1,214 @@
+//! Living identities: batches, erasure and snapshots give exactly the batch
+//! run over the records present, with stable IDs.
+
+// Tests may panic on a broken invariant: that is their report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../examples/generate/synth.rs"]
+mod synth;
+
+use std::collections::BTreeSet;
+
+use idstitch::{
+    DatasetBuilder, Event, IdKind, IdentityStore, Model, NormalizeOptions, Record, RecordId,
+    Resolver, Ymd,
+};
+use proptest::prelude::*;
+
+fn resolver() -> Resolver {
+    Resolver::new().dataset(DatasetBuilder::new().today(Ymd::new(2026, 1, 1).unwrap()))
+}
+
+type Partition = BTreeSet<BTreeSet<RecordId>>;
+
+fn batch_partition(records: Vec<Record>, model: &Model) -> Partition {
+    let run = resolver().resolve_with(records, model).unwrap();
+    let ds = run.dataset();
+    run.clusters()
+        .members()
+        .into_iter()
+        .map(|m| {
+            m.into_iter()
+                .map(|ix| ds.record_ids()[ix as usize].clone())
+                .collect()
+        })
+        .collect()
+}
+
+fn store_partition(store: &IdentityStore) -> Partition {
+    let mut by_id: std::collections::BTreeMap<_, BTreeSet<RecordId>> = Default::default();
+    for (r, id) in store.identities().assignments() {
+        by_id.entry(id.clone()).or_default().insert(r.clone());
+    }
+    by_id.into_values().collect()
+}
+
+fn population() -> Vec<Record> {
+    synth::population(250, 17).records
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_batch_split_gives_the_batch_partition(
+        seed in any::<u64>(),
+        cuts in proptest::collection::vec(0.0f64..1.0, 1..5),
+        erase_share in 0.0f64..0.2,
+    ) {
+        let mut records = population();
+        let mut rng = synth::Rng(seed);
+        for i in (1..records.len()).rev() {
+            records.swap(i, rng.below(i + 1));
+        }
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| (c * records.len() as f64) as usize).collect();
+        cuts.push(records.len());
+        cuts.sort_unstable();
+        let mut store = IdentityStore::new(resolver());
+        let mut start = 0;
+        for (i, &end) in cuts.iter().enumerate() {
+            if end <= start {
+                continue;
+            }
+            store.add(records[start..end].to_vec()).unwrap();
+            start = end;
+            // Half-way through, the state goes to bytes and back.
+            if i == 0 {
+                store = IdentityStore::restore(resolver(), &store.snapshot()).unwrap();
+            }
+        }
+        let model = store.model().unwrap().clone();
+        prop_assert_eq!(store_partition(&store), batch_partition(records.clone(), &model));
+        // Erasure: as if the records had never been added.
+        let erased: Vec<RecordId> = records
+            .iter()
+            .filter(|_| rng.chance(erase_share))
+            .map(Record::id)
+            .collect();
+        store.erase_records(&erased).unwrap();
+        let gone: BTreeSet<&RecordId> = erased.iter().collect();
+        let kept: Vec<Record> = records.into_iter().filter(|r| !gone.contains(&r.id())).collect();
+        prop_assert_eq!(store.len(), kept.len());
+        prop_assert_eq!(store_partition(&store), batch_partition(kept, &model));
+    }
+}
+
+#[test]
+fn ids_stay_when_records_join_and_do_not_depend_on_order() {
+    let records = population();
+    let (mut a, mut b) = (
+        IdentityStore::new(resolver()),
+        IdentityStore::new(resolver()),
+    );
+    a.add(records.clone()).unwrap();
+    let mut reversed = records.clone();
+    reversed.reverse();
+    b.add(reversed).unwrap();
+    assert_eq!(a.identities(), b.identities());
+    // Every record that joins an existing person keeps that person's ID.
+    let before: Vec<_> = records
+        .iter()
+        .map(|r| a.identity_of(&r.id()).unwrap().clone())
+        .collect();
+    let extra: Vec<Record> = records
+        .iter()
+        .filter(|r| !r.phones().is_empty())
+        .take(20)
+        .enumerate()
+        .map(|(i, r)| Record::new(format!("late-{i}"), "telegram").phone(r.phones()[0].clone()))
+        .collect();
+    let update = a.add(extra).unwrap();
+    assert!(
+        update
+            .events
+            .iter()
+            .all(|e| matches!(e, Event::Assigned { .. } | Event::Created { .. }))
+    );
+    let after: Vec<_> = records
+        .iter()
+        .map(|r| a.identity_of(&r.id()).unwrap().clone())
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn an_erased_identifier_is_suppressed_for_records_that_come_later() {
+    let mut store = IdentityStore::new(resolver());
+    store
+        .add(vec![
+            Record::new("a", "crm")
+                .phone("+79123456789")
+                .first_name("Анна"),
+            Record::new("b", "web").phone("8 912 345-67-89"),
+            Record::new("c", "web").email("boris@mail.ru"),
+        ])
+        .unwrap();
+    let update = store
+        .erase_identifier(
+            IdKind::Phone,
+            "+7 (912) 345-67-89",
+            &NormalizeOptions::new(),
+            true,
+        )
+        .unwrap();
+    assert_eq!(store.len(), 1);
+    assert!(
+        update
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Removed { .. }))
+    );
+    // The state keeps the suppression as a hash, not the phone.
+    let text = String::from_utf8_lossy(&store.snapshot()).into_owned();
+    assert!(!text.contains("9123456789") && !text.contains("345-67-89"));
+    assert!(text.contains("boris@mail.ru"));
+    // Two new records sharing the suppressed phone do not link through it.
+    store
+        .add(vec![
+            Record::new("d", "tg").phone("+79123456789"),
+            Record::new("e", "tg").phone("89123456789"),
+        ])
+        .unwrap();
+    assert_ne!(
+        store.identity_of(&"d".into()),
+        store.identity_of(&"e".into())
+    );
+    // The suppression survives a snapshot.
+    let bytes = store.snapshot();
+    let mut restored = IdentityStore::restore(resolver(), &bytes).unwrap();
+    restored
+        .add(vec![Record::new("f", "tg").phone("+79123456789")])
+        .unwrap();
+    assert_ne!(
+        restored.identity_of(&"f".into()),
+        restored.identity_of(&"d".into())
+    );
+    // Nothing unusable is erased.
+    assert!(
+        store
+            .erase_identifier(IdKind::Phone, "000", &NormalizeOptions::new(), true)
+            .is_err()
+    );
+}
+
+#[test]
+fn damaged_snapshots_are_refused_whole() {
+    let mut store = IdentityStore::new(resolver());
+    store.add(population()).unwrap();
+    let bytes = store.snapshot();
+    let mut flipped = bytes.clone();
+    let i = flipped.len() / 2;
+    flipped[i] ^= 1;
+    for bad in [
+        &bytes[..bytes.len() / 2],
+        &flipped[..],
+        b"",
+        b"idstitch-state 99 0 x\n",
+    ] {
+        let err = IdentityStore::restore(resolver(), bad).unwrap_err();
+        assert!(
+            matches!(err.kind(), idstitch::ErrorKind::Snapshot { .. }),
+            "{err}"
+        );
+    }
+}
