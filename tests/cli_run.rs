@@ -267,3 +267,83 @@ fn profiles_carry_the_best_values_their_sources_times_and_consent() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_state_directory_keeps_ids_across_runs_and_answers_erasure() {
+    let dir = scratch("state");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (day1, day2) = (scratch("day1.csv"), scratch("day2.csv"));
+    std::fs::write(
+        &day1,
+        "record_id,source,first_name,phone,email\n\
+         a,crm,Анна,+79123456789,anna@mail.ru\n\
+         b,web,Борис,+79991112233,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &day2,
+        "record_id,source,phone,email\nc,telegram,8 912 345-67-89,\nd,email,,anna@mail.ru\n",
+    )
+    .unwrap();
+    let out = scratch("state-out.csv");
+    let state = dir.to_str().unwrap();
+    let (ok, stderr) = run(&[
+        day1.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--state",
+        state,
+    ]);
+    assert!(ok, "{stderr}");
+    let first = clusters(&out);
+    let anna = first.iter().find(|r| r.0 == "a").unwrap().1.clone();
+    assert!(anna.starts_with("id-"));
+    let (ok, stderr) = run(&[
+        day2.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--state",
+        state,
+    ]);
+    assert!(ok, "{stderr}");
+    let second = clusters(&out);
+    assert_eq!(second.len(), 4, "every stored record is written");
+    for r in ["a", "c", "d"] {
+        assert_eq!(second.iter().find(|x| x.0 == r).unwrap().1, anna, "{r}");
+    }
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    assert!(
+        events.contains(r#""event":"assigned""#) && events.contains(&anna),
+        "{events}"
+    );
+    // Erasure of Anna's e-mail: its records go, the phone records remain.
+    let out = Command::new(dedup())
+        .args(["erase", "--state", state, "--email", "ANNA@mail.ru"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    assert!(events.contains(r#""event":"unassigned""#), "{events}");
+    assert!(
+        !String::from_utf8_lossy(&std::fs::read(dir.join("state.idstitch")).unwrap())
+            .contains("anna@mail.ru")
+    );
+    // A damaged state is refused, not half-loaded.
+    let path = dir.join("state.idstitch");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+    let x = scratch("after-damage.csv");
+    let (ok, stderr) = run(&[
+        day2.to_str().unwrap(),
+        "--out",
+        x.to_str().unwrap(),
+        "--state",
+        state,
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("invalid state snapshot"), "{stderr}");
+}

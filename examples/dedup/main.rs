@@ -3,11 +3,15 @@
 //! `dedup run INPUT.csv --out clusters.csv` resolves a CSV of customer records
 //! from many channels into one identity per person (see `run.rs`).
 //!
+//! `dedup run … --state DIR` keeps living identities with stable IDs across
+//! runs; `dedup erase --state DIR --email …` answers an erasure request.
+//!
 //! `dedup normalize --kind KIND` reads one value per line on standard input and
 //! prints, line for line, the canonical value or an empty line when the value is
 //! unusable as a person's identifier; `--explain` adds the reason as a second,
 //! tab-separated column.
 
+mod erase;
 mod normalize;
 mod run;
 
@@ -35,6 +39,8 @@ enum Command {
     Run(run::Args),
     /// Normalise one identifier per line from standard input.
     Normalize(normalize::Args),
+    /// Erase records, or every record holding an identifier, from a `--state` store.
+    Erase(erase::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Normalize(args) => normalize::run(&args),
+        Command::Erase(args) => erase::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use idstitch::{
     BlockingConfig, BlockingRule, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig,
-    DatasetBuilder, IdKind, InputField, Model, ProfileConfig, Record, Region, Survivorship,
-    TrainConfig, evaluate,
+    DatasetBuilder, Event, IdKind, IdentityStore, InputField, Model, ProfileConfig, Record, Region,
+    Resolver, Survivorship, TrainConfig, evaluate,
 };
 
 /// Arguments of `dedup run`.
@@ -48,6 +48,12 @@ pub struct Args {
     /// Also write every scored pair: `record_a,record_b,probability,rule`.
     #[arg(long)]
     pairs: Option<PathBuf>,
+    /// Keep living identities in DIR: the records join those of earlier
+    /// runs (same ID: replaced), identities keep stable IDs (`--out` gets
+    /// every stored record with its identity ID), `DIR/events.jsonl` lists
+    /// what changed, `DIR/state.idstitch` is the checksummed snapshot.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
     /// Also write one golden profile per identity as JSON lines (best name,
     /// birth date, contacts with sources and first/last seen, consent).
     #[arg(long)]
@@ -66,9 +72,9 @@ pub struct Args {
 /// Settings from `--config`: every key optional.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
-    region: Option<String>,
-    threshold: Option<f32>,
+pub(crate) struct Config {
+    pub(crate) region: Option<String>,
+    pub(crate) threshold: Option<f32>,
     rules: Option<Vec<BlockingRule>>,
     /// Column name → field, as `--map`.
     #[serde(default)]
@@ -111,7 +117,7 @@ struct ClusterSection {
     first_names_cannot_link: Option<bool>,
 }
 
-fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     let Some(path) = path else {
         return Ok(Config::default());
     };
@@ -185,6 +191,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     lap("read", &mut stage);
 
+    if let Some(dir) = &args.state {
+        let resolver = Resolver::new()
+            .dataset(DatasetBuilder::new().region(region))
+            .blocking(blocking_config(&args.rules, &config))
+            .cluster(cluster_config(&config, threshold))
+            .profile(profile_config(&config));
+        run_with_state(args, dir, resolver, records)?;
+        lap("resolve and write", &mut stage);
+        eprintln!(
+            "  total                  {:>9.3} s",
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+
     let spin = Spinner::start("normalising and interning");
     let ds = DatasetBuilder::new().region(region).build(records)?;
     drop(spin);
@@ -201,18 +222,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     lap("normalise", &mut stage);
 
-    let mut blocking = BlockingConfig::new();
-    if !args.rules.is_empty() {
-        blocking = blocking.rules(args.rules.iter().copied());
-    } else if let Some(rules) = &config.rules {
-        blocking = blocking.rules(rules.iter().copied());
-    }
-    if let Some(n) = config.blocking.max_block_size {
-        blocking = blocking.max_block_size(n);
-    }
-    if let Some(n) = config.blocking.window {
-        blocking = blocking.window(n);
-    }
+    let blocking = blocking_config(&args.rules, &config);
     let spin = Spinner::start("blocking");
     let cands = Candidates::find(&ds, &blocking)?;
     drop(spin);
@@ -246,25 +256,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     drop(spin);
     lap("score", &mut stage);
 
-    let mut cfg = ClusterConfig::new().threshold(threshold);
-    for system in &config.cluster.single_valued_systems {
-        cfg = cfg.single_valued_system(system);
-    }
-    for system in &config.cluster.trusted_systems {
-        cfg = cfg.trusted_system(system);
-    }
-    for (kind, &max) in &config.cluster.limits {
-        cfg = cfg.limit(*kind, (max > 0).then_some(max));
-    }
-    if let Some(p) = config.cluster.strong_link {
-        cfg = cfg.strong_link(p);
-    }
-    if let Some(yes) = config.cluster.birth_dates_cannot_link {
-        cfg = cfg.birth_dates_cannot_link(yes);
-    }
-    if let Some(yes) = config.cluster.first_names_cannot_link {
-        cfg = cfg.first_names_cannot_link(yes);
-    }
+    let cfg = cluster_config(&config, threshold);
     let spin = Spinner::start("clustering");
     let clusters = Clusters::build(&ds, &scored, cands.rules(), cands.generic(), &cfg)?;
     drop(spin);
@@ -312,10 +304,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         })?;
     }
     if let Some(path) = &args.profiles {
-        let mut pc = ProfileConfig::new().source_priority(config.profiles.source_priority.iter());
-        if let Some(order) = &config.profiles.survivorship {
-            pc = pc.order(order.iter().copied());
-        }
+        let pc = profile_config(&config);
         let profiles = clusters.profiles(&ds, &pc)?;
         write_atomic(path, |w| {
             for p in &profiles {
@@ -335,6 +324,152 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "  total                  {:>9.3} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+pub(crate) fn blocking_config(rules: &[BlockingRule], config: &Config) -> BlockingConfig {
+    let mut blocking = BlockingConfig::new();
+    if !rules.is_empty() {
+        blocking = blocking.rules(rules.iter().copied());
+    } else if let Some(rules) = &config.rules {
+        blocking = blocking.rules(rules.iter().copied());
+    }
+    if let Some(n) = config.blocking.max_block_size {
+        blocking = blocking.max_block_size(n);
+    }
+    if let Some(n) = config.blocking.window {
+        blocking = blocking.window(n);
+    }
+    blocking
+}
+
+pub(crate) fn cluster_config(config: &Config, threshold: f32) -> ClusterConfig {
+    let mut cfg = ClusterConfig::new().threshold(threshold);
+    for system in &config.cluster.single_valued_systems {
+        cfg = cfg.single_valued_system(system);
+    }
+    for system in &config.cluster.trusted_systems {
+        cfg = cfg.trusted_system(system);
+    }
+    for (kind, &max) in &config.cluster.limits {
+        cfg = cfg.limit(*kind, (max > 0).then_some(max));
+    }
+    if let Some(p) = config.cluster.strong_link {
+        cfg = cfg.strong_link(p);
+    }
+    if let Some(yes) = config.cluster.birth_dates_cannot_link {
+        cfg = cfg.birth_dates_cannot_link(yes);
+    }
+    if let Some(yes) = config.cluster.first_names_cannot_link {
+        cfg = cfg.first_names_cannot_link(yes);
+    }
+    cfg
+}
+
+pub(crate) fn profile_config(config: &Config) -> ProfileConfig {
+    let mut pc = ProfileConfig::new().source_priority(config.profiles.source_priority.iter());
+    if let Some(order) = &config.profiles.survivorship {
+        pc = pc.order(order.iter().copied());
+    }
+    pc
+}
+
+/// The state file inside a `--state` directory.
+pub(crate) const STATE_FILE: &str = "state.idstitch";
+
+/// Loads the store in `dir` (a new one if there is none yet).
+pub(crate) fn load_store(dir: &Path, resolver: Resolver) -> anyhow::Result<IdentityStore> {
+    let path = dir.join(STATE_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => IdentityStore::restore(resolver, &bytes)
+            .with_context(|| format!("cannot load {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IdentityStore::new(resolver)),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Writes the store's snapshot and this change's events into `dir`.
+pub(crate) fn save_store(
+    dir: &Path,
+    store: &IdentityStore,
+    events: &[Event],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    write_atomic(&dir.join("events.jsonl"), |w| {
+        for e in events {
+            serde_json::to_writer(&mut *w, e)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    let snapshot = store.snapshot();
+    write_atomic(&dir.join(STATE_FILE), |w| Ok(w.write_all(&snapshot)?))?;
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for e in events {
+        let name = match e {
+            Event::Created { .. } => "created",
+            Event::Assigned { .. } => "assigned",
+            Event::Merged { .. } => "merged",
+            Event::Split { .. } => "split",
+            Event::Unassigned { .. } => "unassigned",
+            Event::Removed { .. } => "removed",
+        };
+        *counts.entry(name).or_default() += 1;
+    }
+    for (name, n) in counts {
+        eprintln!("  events {name:<15} {n:>9}");
+    }
+    Ok(())
+}
+
+/// `dedup run --state DIR`: the records join the stored ones (replacing
+/// those with the same ID), the store re-resolves with its frozen model, and
+/// `--out` gets every stored record with its stable identity ID.
+fn run_with_state(
+    args: &Args,
+    dir: &Path,
+    resolver: Resolver,
+    records: Vec<Record>,
+) -> anyhow::Result<()> {
+    let mut store = load_store(dir, resolver)?;
+    let before = store.len();
+    let update = store.add(records)?;
+    eprintln!("  records stored before  {before:>9}");
+    eprintln!("  records stored now     {:>9}", store.len());
+    eprintln!(
+        "  identities             {:>9}",
+        update.resolution.clusters().len()
+    );
+    write_atomic(&args.out, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(["record_id", "cluster_id"])?;
+        for (record, identity) in store.identities().assignments() {
+            out.write_record([record.as_str(), identity.as_str()])?;
+        }
+        out.flush()?;
+        Ok(())
+    })?;
+    if let Some(path) = &args.profiles {
+        let profiles = update.resolution.profiles()?;
+        write_atomic(path, |w| {
+            for p in &profiles {
+                let id = p.records.first().and_then(|r| store.identity_of(r));
+                let mut value = serde_json::to_value(p)?;
+                value["identity_id"] = serde_json::json!(id.map(|i| i.as_str()));
+                serde_json::to_writer(&mut *w, &value)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })?;
+    }
+    save_store(dir, &store, &update.events)?;
+    if let Some(path) = &args.truth {
+        report_accuracy(
+            path,
+            update.resolution.dataset(),
+            update.resolution.clusters(),
+        )?;
+    }
     Ok(())
 }
 
@@ -498,7 +633,7 @@ fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> 
 
 /// Writes `path` through a temporary file in the same directory and renames
 /// it into place, so a failed run never leaves a half-written file.
-fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     body: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {

@@ -124,10 +124,19 @@ pub enum Event {
         /// Every identity now holding some of its former records.
         into: Vec<IdentityId>,
     },
+    /// Records left an identity that lives on (erased).
+    Unassigned {
+        /// The identity.
+        identity: IdentityId,
+        /// The records gone.
+        records: Vec<RecordId>,
+    },
     /// An identity lost all its records (erasure); its ID is retired.
     Removed {
         /// The retired ID.
         identity: IdentityId,
+        /// The records gone.
+        records: Vec<RecordId>,
     },
 }
 
@@ -305,13 +314,21 @@ impl IdentityMap {
                 });
             }
         }
-        let live: BTreeSet<&IdentityId> = self.assignments.values().collect();
-        for old in live {
-            if !old_size.contains_key(old) {
-                events.push(Event::Removed {
-                    identity: old.clone(),
-                });
+        // Records gone, by their former identity.
+        let present: BTreeSet<&RecordId> = groups.iter().flatten().collect();
+        let mut gone: BTreeMap<&IdentityId, Vec<RecordId>> = BTreeMap::new();
+        for (r, old) in &self.assignments {
+            if !present.contains(r) {
+                gone.entry(old).or_default().push(r.clone());
             }
+        }
+        for (old, records) in gone {
+            let identity = old.clone();
+            events.push(if old_size.contains_key(old) {
+                Event::Unassigned { identity, records }
+            } else {
+                Event::Removed { identity, records }
+            });
         }
         let mut assignments = BTreeMap::new();
         for (g, id) in groups.into_iter().zip(new_ids) {
@@ -390,8 +407,22 @@ mod tests {
         );
         // Erasure of all of d and e's records.
         let e = m.update([ids(&["a", "b", "c"])]);
-        assert_eq!(e, [Event::Removed { identity: de }]);
+        assert_eq!(
+            e,
+            [Event::Removed {
+                identity: de,
+                records: ids(&["d", "e"])
+            }]
+        );
         assert_eq!(m.len(), 3);
+        let e = m.update([ids(&["a", "b"])]);
+        assert_eq!(
+            e,
+            [Event::Unassigned {
+                identity: abc,
+                records: ids(&["c"])
+            }]
+        );
     }
 
     #[test]
