@@ -347,3 +347,58 @@ fn a_state_directory_keeps_ids_across_runs_and_answers_erasure() {
     assert!(!ok);
     assert!(stderr.contains("invalid state snapshot"), "{stderr}");
 }
+
+#[test]
+fn hashed_contacts_meet_a_partners_hashes_under_one_key() {
+    let key = b"a key both parties hold, 32 byte";
+    let key_file = scratch("hash.key");
+    std::fs::write(&key_file, key).unwrap();
+    let partner = idstitch::IdentifierHasher::hmac(key).unwrap();
+    let input = scratch("hashed.csv");
+    std::fs::write(
+        &input,
+        format!(
+            "record_id,source,phone,email,phone_hash,email_hash\n\
+             a,shop,8 (912) 345-67-89,,,\n\
+             b,partner,,,{},\n\
+             c,shop,,Ivan.Petrov@gmail.com,,\n\
+             d,partner,,,,{}\n\
+             e,partner,,,{},\n",
+            partner.hash("+79123456789"),
+            partner.hash("ivanpetrov@gmail.com"),
+            idstitch::IdentifierHasher::sha256().hash("+79123456789"),
+        ),
+    )
+    .unwrap();
+    let out = scratch("hashed-out.csv");
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--hash-key",
+        key_file.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let rows: std::collections::HashMap<String, String> = clusters(&out).into_iter().collect();
+    assert_eq!(rows["a"], rows["b"]);
+    assert_eq!(rows["c"], rows["d"]);
+    assert_ne!(rows["a"], rows["c"]);
+    // Another key's (or no key's) hash does not meet.
+    assert_ne!(rows["a"], rows["e"]);
+    // A malformed hash is a malformed row, and a short key is refused.
+    std::fs::write(&input, "record_id,phone_hash\nx,abc\n").unwrap();
+    let (ok, stderr) = run(&[input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(
+        ok && stderr.contains("phone_hash is not 64 hex digits"),
+        "{stderr}"
+    );
+    std::fs::write(&key_file, b"short").unwrap();
+    let (ok, stderr) = run(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--hash-key",
+        key_file.to_str().unwrap(),
+    ]);
+    assert!(!ok && stderr.contains("at least 16 bytes"), "{stderr}");
+}

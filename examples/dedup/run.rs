@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use idstitch::{
     BlockingConfig, BlockingRule, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig,
-    DatasetBuilder, Event, IdKind, IdentityStore, InputField, Model, ProfileConfig, Record, Region,
-    Resolver, Survivorship, TrainConfig, evaluate,
+    DatasetBuilder, Event, IdKind, IdentifierHasher, IdentityStore, InputField, Model,
+    NormalizeOptions, ProfileConfig, Record, Region, Resolver, Survivorship, TrainConfig, evaluate,
 };
 
 /// Arguments of `dedup run`.
@@ -30,7 +30,8 @@ pub struct Args {
     /// Fields: record_id, source, first_name, middle_name, last_name,
     /// full_name, email, phone, loyalty_id, device_id, customer_id, dob, city, address,
     /// first_seen, last_seen (Unix seconds or YYYY-MM-DD), consent, opt_out (channels:
-    /// email, sms, push, messenger, call, post).
+    /// email, sms, push, messenger, call, post), email_hash, phone_hash (64 hex
+    /// digits hashed by a partner).
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
     map: Vec<String>,
     /// Default region for phones written without a country code (default RU).
@@ -48,6 +49,16 @@ pub struct Args {
     /// Also write every scored pair: `record_a,record_b,probability,rule`.
     #[arg(long)]
     pairs: Option<PathBuf>,
+    /// Hash every e-mail and phone (canonical form, HMAC-SHA-256) with the
+    /// key in FILE before matching: raw contacts never reach the matcher, and
+    /// they meet a partner's `email_hash`/`phone_hash` columns hashed with
+    /// the same key.
+    #[arg(long, value_name = "FILE", conflicts_with = "hash_sha256")]
+    hash_key: Option<PathBuf>,
+    /// Hash e-mails and phones with unkeyed SHA-256 instead (for partner
+    /// schemes that require it; enumerable for phones).
+    #[arg(long)]
+    hash_sha256: bool,
     /// Keep living identities in DIR: the records join those of earlier
     /// runs (same ID: replaced), identities keep stable IDs (`--out` gets
     /// every stored record with its identity ID), `DIR/events.jsonl` lists
@@ -179,8 +190,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     maps.sort();
     maps.extend(args.map.iter().cloned());
     let spin = Spinner::start("reading records");
-    let (records, malformed) = read_records(args, &maps)?;
+    let (mut records, malformed) = read_records(args, &maps)?;
     drop(spin);
+    let hasher = match (&args.hash_key, args.hash_sha256) {
+        (Some(path), _) => {
+            let key = std::fs::read(path)
+                .with_context(|| format!("cannot read the hash key {}", path.display()))?;
+            Some(IdentifierHasher::hmac(&key)?)
+        }
+        (None, true) => Some(IdentifierHasher::sha256()),
+        (None, false) => None,
+    };
+    if let Some(h) = &hasher {
+        let opts = NormalizeOptions::new().region(region);
+        records = records
+            .into_iter()
+            .map(|r| r.hash_identifiers(h, &opts))
+            .collect();
+    }
     eprintln!("  records read           {:>9}", records.len());
     eprintln!("  malformed rows         {:>9}", malformed.len());
     for m in malformed.iter().take(10) {

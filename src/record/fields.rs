@@ -62,11 +62,15 @@ pub enum InputField {
     Consent,
     /// `opt_out`: channels refused.
     OptOut,
+    /// `email_hash`: an e-mail hashed by a partner (64 hex digits).
+    EmailHash,
+    /// `phone_hash`: a phone hashed by a partner (64 hex digits).
+    PhoneHash,
 }
 
 impl InputField {
     /// Every field.
-    pub const ALL: [InputField; 18] = [
+    pub const ALL: [InputField; 20] = [
         InputField::RecordId,
         InputField::Source,
         InputField::FirstName,
@@ -85,6 +89,8 @@ impl InputField {
         InputField::LastSeen,
         InputField::Consent,
         InputField::OptOut,
+        InputField::EmailHash,
+        InputField::PhoneHash,
     ];
 
     /// The canonical column name.
@@ -108,6 +114,8 @@ impl InputField {
             InputField::LastSeen => "last_seen",
             InputField::Consent => "consent",
             InputField::OptOut => "opt_out",
+            InputField::EmailHash => "email_hash",
+            InputField::PhoneHash => "phone_hash",
         }
     }
 
@@ -178,6 +186,22 @@ impl InputField {
                         record.seen(first.unwrap_or(t).min(t), t)
                     }
                 }
+                InputField::EmailHash | InputField::PhoneHash => {
+                    let ok = value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit());
+                    if !ok {
+                        return Err(ErrorKind::Cell {
+                            field: self.as_str(),
+                            reason: "is not 64 hex digits",
+                        }
+                        .into());
+                    }
+                    let hex = value.to_ascii_lowercase();
+                    if self == InputField::EmailHash {
+                        record.hashed_email(hex)
+                    } else {
+                        record.hashed_phone(hex)
+                    }
+                }
                 InputField::Consent | InputField::OptOut => {
                     let channel: Channel = value.parse().map_err(|_| ErrorKind::Cell {
                         field: self.as_str(),
@@ -208,7 +232,7 @@ impl FromStr for InputField {
                     "field",
                     "record_id, source, first_name, middle_name, last_name, full_name, email, \
                      phone, loyalty_id, device_id, customer_id, dob, city, address, first_seen, \
-                     last_seen, consent, opt_out",
+                     last_seen, consent, opt_out, email_hash, phone_hash",
                 )
             })
     }

@@ -24,6 +24,11 @@ pub use fields::InputField;
 
 use crate::normalize::Region;
 
+/// The customer-ID system hashed e-mails are kept under.
+pub const HASHED_EMAIL: &str = "hashed_email";
+/// The customer-ID system hashed phones are kept under.
+pub const HASHED_PHONE: &str = "hashed_phone";
+
 /// A record's identifier in its source data, unique within one [`Dataset`].
 ///
 /// Record IDs are keys, not personal data: they may appear in logs and errors.
@@ -274,6 +279,76 @@ impl Record {
     #[must_use]
     pub fn customer_id(mut self, system: impl Into<String>, raw: impl Into<String>) -> Record {
         self.customer_ids.push((system.into(), raw.into()));
+        self
+    }
+
+    /// Adds an e-mail already hashed by a partner (64 hex digits of
+    /// HMAC-SHA-256 or SHA-256 of the canonical address, see
+    /// [`IdentifierHasher`](crate::IdentifierHasher)). Hashed values match
+    /// exactly, as customer IDs of the system [`HASHED_EMAIL`].
+    #[must_use]
+    pub fn hashed_email(self, hex: impl Into<String>) -> Record {
+        self.customer_id(HASHED_EMAIL, hex)
+    }
+
+    /// Adds a phone already hashed by a partner (of its E.164 form), as
+    /// [`Record::hashed_email`] does for e-mails ([`HASHED_PHONE`]).
+    #[must_use]
+    pub fn hashed_phone(self, hex: impl Into<String>) -> Record {
+        self.customer_id(HASHED_PHONE, hex)
+    }
+
+    /// Replaces this record's e-mails and phones by their hashes: each is
+    /// normalised ([`canonical`](crate::canonical)) and hashed with
+    /// `hasher`, so two parties holding one key can resolve their customers
+    /// without exchanging raw contacts. Values that are not usable
+    /// identifiers are kept as given, to be reported as rejected by
+    /// [`Dataset::build`] rather than silently lost.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{Dataset, IdentifierHasher, NormalizeOptions, Record};
+    ///
+    /// let key = IdentifierHasher::hmac(b"a key both parties hold, 32 bytes")?;
+    /// let opts = NormalizeOptions::new();
+    /// // Party A hashes its own record; party B sends one hashed the same way.
+    /// let a = Record::new("a:1", "shop_a").phone("8 (912) 345-67-89").hash_identifiers(&key, &opts);
+    /// assert!(a.phones().is_empty());
+    /// let b = Record::new("b:7", "shop_b").hashed_phone(key.hash("+79123456789"));
+    /// let run = idstitch::Resolver::new().resolve(vec![a, b])?;
+    /// assert_eq!(run.labels_in_input_order(), [0, 0]);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    #[must_use]
+    pub fn hash_identifiers(
+        mut self,
+        hasher: &crate::IdentifierHasher,
+        opts: &crate::NormalizeOptions,
+    ) -> Record {
+        let opts = match self.region {
+            Some(r) => opts.clone().region(r),
+            None => opts.clone(),
+        };
+        for (kind, system) in [
+            (crate::IdKind::Email, HASHED_EMAIL),
+            (crate::IdKind::Phone, HASHED_PHONE),
+        ] {
+            let raws = std::mem::take(match kind {
+                crate::IdKind::Email => &mut self.emails,
+                _ => &mut self.phones,
+            });
+            let mut kept = Vec::new();
+            for raw in raws {
+                match crate::canonical(kind, &raw, &opts) {
+                    Ok(c) => self.customer_ids.push((system.to_owned(), hasher.hash(&c))),
+                    Err(_) => kept.push(raw),
+                }
+            }
+            match kind {
+                crate::IdKind::Email => self.emails = kept,
+                _ => self.phones = kept,
+            }
+        }
         self
     }
 
