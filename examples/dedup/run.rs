@@ -607,7 +607,9 @@ fn build_record(
     let mut r = Record::new(id, source);
     for (i, c) in columns.iter().enumerate() {
         if let Some(field) = c {
-            r = field.apply(r, source, text(i)).map_err(|e| e.to_string())?;
+            field
+                .apply(&mut r, source, text(i))
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok(r)

@@ -319,21 +319,28 @@ impl DatasetBuilder {
         for (ix, &(_, pos)) in perm.iter().enumerate() {
             input_index[pos as usize] = ix as RecordIx;
         }
-        let mut slots: Vec<Option<Record>> = records.drain(..).map(Some).collect();
-        // Each position appears once in the permutation: every take succeeds.
-        records.extend(
-            perm.iter()
-                .filter_map(|&(_, pos)| slots[pos as usize].take()),
-        );
-        drop(slots);
+        // Into ID order in place, cycle by cycle (no second array of records).
+        let order: Vec<u32> = perm.iter().map(|&(_, pos)| pos).collect();
+        drop(perm);
+        permute_in_place(&mut records, order);
         let today = self.today.unwrap_or_else(Ymd::today);
-        let parsed: Vec<Parsed> = records
-            .par_iter()
-            .map(|r| self.parse_record(r, today))
-            .collect();
+        // Normalise a chunk in parallel, intern it in order, free it: the
+        // parsed values of every record never exist at once.
+        const CHUNK: usize = 1 << 15;
         let mut ds = Dataset::empty();
-        for (record, p) in records.into_iter().zip(parsed) {
-            ds.push(record, p)?;
+        let mut rest = records.into_iter();
+        loop {
+            let chunk: Vec<Record> = rest.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let parsed: Vec<Parsed> = chunk
+                .par_iter()
+                .map(|r| self.parse_record(r, today))
+                .collect();
+            for (record, p) in chunk.into_iter().zip(parsed) {
+                ds.push(record, p)?;
+            }
         }
         ds.finish();
         ds.input_index = input_index;
@@ -614,6 +621,25 @@ pub(crate) fn address_token_hashes(key: &str, out: &mut Vec<u64>) {
         out.push(h & !3 | flags);
     }
     out[start..].sort_unstable();
+}
+
+/// Reorders `items` so that `items[i]` becomes the old `items[order[i]]`
+/// (`order` a permutation), by following its cycles with swaps.
+fn permute_in_place<T>(items: &mut [T], mut order: Vec<u32>) {
+    for start in 0..items.len() {
+        // `order[i] == i` marks a settled slot.
+        let mut i = start;
+        while order[i] as usize != start {
+            let next = order[i] as usize;
+            if next == i {
+                break;
+            }
+            items.swap(i, next);
+            order[i] = i as u32;
+            i = next;
+        }
+        order[i] = i as u32;
+    }
 }
 
 /// The first eight bytes of an ID as a big-endian integer (zero-padded), so

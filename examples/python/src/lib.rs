@@ -266,8 +266,7 @@ fn records_of(table: PyTable, columns: &HashMap<String, InputField>) -> PyResult
             let mut r = Record::new(id, source);
             for (col, f) in fields.iter().enumerate() {
                 if let Some(f) = f {
-                    r = f
-                        .apply(r, source, cell(col, row))
+                    f.apply(&mut r, source, cell(col, row))
                         .map_err(|e| InputError::new_err(format!("row {line}: {e}")))?;
                 }
             }
