@@ -4,7 +4,8 @@
 //! gendered surnames), a birth date, one or two phones, an e-mail, a loyalty
 //! card, a device and a city, and appears as several channel records. Most
 //! records carry one identifier, as real channels do: a messenger contact has
-//! a phone, a till receipt a loyalty card, an e-mail campaign an address.
+//! a phone, a till receipt a loyalty card, an e-mail or SMS campaign the
+//! address or number on file.
 //! Some couples share a home phone; some people change phone; a call-centre
 //! number is typed into some CRM records.
 //!
@@ -586,6 +587,12 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
         // Whether the profile holds the e-mail: campaigns only reach
         // addresses the retailer has.
         let mut mailable = false;
+        // The number on the profile: SMS campaigns go to it.
+        let on_file = if crm {
+            p.phones[0]
+        } else {
+            *p.phones.last().unwrap_or(&0)
+        };
         for k in 0..n {
             let mut row = SynthRow {
                 id: format!("p{pi}-{k}"),
@@ -598,12 +605,7 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
             let channel = match (k, crm) {
                 (0, true) => 0,
                 (0, false) => 7,
-                _ => match 1 + rng.below(6) {
-                    // A campaign to an address nobody gave is not sent: the
-                    // person writes in a messenger instead.
-                    2 if !mailable => 1,
-                    c => c,
-                },
+                _ => 1 + rng.below(6),
             };
             let latest = *p.phones.last().unwrap_or(&0);
             match channel {
@@ -649,10 +651,16 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
                         row.first_name = Some(names(&mut rng, &p).0);
                     }
                 }
-                // E-mail campaign: the address only (one the profile holds).
+                // Campaigns: an SMS to the number on file, or an e-mail to
+                // the address the profile holds.
                 2 => {
-                    row.source = "email";
-                    row.emails.push(email_text(&mut rng, &p.email));
+                    if !mailable || rng.chance(0.4) {
+                        row.source = "sms";
+                        row.phones.push(format_phone(&mut rng, on_file));
+                    } else {
+                        row.source = "email";
+                        row.emails.push(email_text(&mut rng, &p.email));
+                    }
                 }
                 // Till: the loyalty card (sometimes the store's own), sometimes the phone.
                 3 => {
