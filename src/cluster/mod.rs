@@ -2,7 +2,7 @@
 //!
 //! Links at or above the threshold are applied strongest first (ties broken
 //! by record index, so the result depends only on the records, not their
-//! order). A union is refused when the merged identity would break a
+//! order), links found only through a shared device after all others. A union is refused when the merged identity would break a
 //! constraint:
 //!
 //! - **cardinality**: at most N distinct values of a type per identity
@@ -646,14 +646,22 @@ impl Clusters {
             }
         }
 
-        // Scored links, strongest first; ties by record indices.
+        // Scored links, strongest first; ties by record indices. Links found
+        // only through a shared device come last: a family tablet is shared
+        // more often than a phone or an e-mail is, so a record that shares a
+        // contact with one person and a tablet with another joins the first,
+        // and the tablet link then meets the constraints between two formed
+        // identities.
+        let device_rule = rules.iter().position(|&r| r == BlockingRule::Device);
+        let last = |p: &ScoredPair| Some(usize::from(p.rule)) == device_rule;
         let mut order: Vec<&ScoredPair> = scored
             .iter()
             .filter(|p| p.probability >= cfg.threshold)
             .collect();
         order.par_sort_unstable_by(|x, y| {
-            y.probability
-                .total_cmp(&x.probability)
+            last(x)
+                .cmp(&last(y))
+                .then(y.probability.total_cmp(&x.probability))
                 .then((x.a.min(x.b), x.a.max(x.b)).cmp(&(y.a.min(y.b), y.a.max(y.b))))
         });
         stats.links_considered = order.len() as u64;

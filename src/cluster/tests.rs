@@ -176,6 +176,47 @@ fn first_names_no_variant_explains_cannot_link_through_a_nameless_link() {
 }
 
 #[test]
+fn a_family_tablet_links_last_so_each_record_stays_with_its_contact() {
+    // b: Михаил's phone on the tablet; c: Timur's e-mail on the tablet.
+    let ds = build(vec![
+        Record::new("a", "crm").first_name("Михаил"),
+        Record::new("b", "app"),
+        Record::new("c", "app"),
+        Record::new("d", "crm").first_name("Timur"),
+    ]);
+    let rules = [
+        BlockingRule::Phone,
+        BlockingRule::Email,
+        BlockingRule::Device,
+    ];
+    let link = |a, b, rule, p| ScoredPair {
+        a,
+        b,
+        rule,
+        weight: 0.0,
+        probability: p,
+    };
+    // The tablet link is the strongest, yet it is applied last.
+    let scored = [
+        link(1, 2, 2, 0.995),
+        link(0, 1, 0, 0.98),
+        link(2, 3, 1, 0.98),
+    ];
+    let c = Clusters::build(
+        &ds,
+        &scored,
+        &rules,
+        &GenericValues::default(),
+        &ClusterConfig::new(),
+    )
+    .unwrap();
+    assert_eq!(c.identity(0), c.identity(1));
+    assert_eq!(c.identity(2), c.identity(3));
+    assert_ne!(c.identity(1), c.identity(2));
+    assert_eq!(c.refused()[0].reason, Refusal::ConflictingFirstNames);
+}
+
+#[test]
 fn trusted_keys_merge_whatever_the_score() {
     let ds = build(vec![
         Record::new("a", "app").customer_id("loyalty_app", "777"),
