@@ -277,6 +277,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             " (not converged)"
         }
     );
+    for (rule, prior, pairs) in &report.priors {
+        eprintln!(
+            "    prior {:<21} {prior:>9.4}  ({pairs} pairs)",
+            rule.as_str()
+        );
+    }
     lap("train", &mut stage);
     let spin = Spinner::start("scoring pairs");
     let scored = model.score(&cmp, &cands)?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Model, PriorMode, ln_ratio, ln_ratio_not_exact, rule_masks, trainable_codes};
 use crate::block::{BlockingRule, Candidates};
-use crate::compare::{Comparator, ComparisonVector, FIELDS, Field, LEVEL_CODES};
+use crate::compare::{Comparator, ComparisonVector, FIELDS, Field, LEVEL_CODES, Level};
 use crate::error::{Error, Result};
 
 /// Distinct comparison vectors per blocking rule, with counts: what EM trains on.
@@ -196,7 +196,8 @@ impl UCounts {
     pub fn add(&mut self, v: &ComparisonVector) {
         for f in Field::ALL {
             let l = v.level(f);
-            if !l.is_neutral() {
+            // Evidence levels for u, and missing (code 0) for presence.
+            if !l.is_neutral() || l == Level::Missing {
                 self.counts[f as usize][usize::from(l.code())] += 1;
             }
         }
@@ -225,6 +226,18 @@ impl UCounts {
     /// [`U_PRIOR_PAIRS`] pseudo-pairs at the current values and half a pair
     /// per level, so small datasets keep sensible u values and no level's u
     /// is ever 0.
+    /// Sets each field's presence: the share of sampled pairs where both
+    /// records hold it (unchanged without a sample).
+    fn apply_presence(&self, presence: &mut [f64; FIELDS]) {
+        if self.pairs == 0 {
+            return;
+        }
+        for f in Field::ALL {
+            let missing = self.counts[f as usize][0] as f64 / self.pairs as f64;
+            presence[f as usize] = (1.0 - missing).clamp(1e-6, 1.0);
+        }
+    }
+
     fn apply(&self, u: &mut [[f64; LEVEL_CODES]; FIELDS], records: u64) {
         if self.pairs == 0 {
             return;
@@ -438,6 +451,7 @@ impl Model {
         cfg.validate()?;
         let mut model = Model::default();
         u.apply(&mut model.u, records);
+        u.apply_presence(&mut model.presence);
         model.mode = cfg.mode;
         // Groups: one per rule, or one for everything in global mode.
         let rules = patterns.rules();
@@ -493,16 +507,18 @@ impl Model {
             let mut lw = [[0.0f64; LEVEL_CODES]; FIELDS];
             let mut lw_not_exact = [[0.0f64; LEVEL_CODES]; FIELDS];
             for f in 0..FIELDS {
+                let p = model.presence[f];
                 for c in 0..LEVEL_CODES {
                     if trainable[f][c] {
                         lw[f][c] = ln_ratio(model.m[f][c], model.u[f][c]);
                         lw_not_exact[f][c] = if c == 1 {
                             lw[f][c]
                         } else {
-                            ln_ratio_not_exact(&model.m[f], &model.u[f], c)
+                            ln_ratio_not_exact(&model.m[f], &model.u[f], p, c)
                         };
                     }
                 }
+                lw_not_exact[f][0] = ln_ratio_not_exact(&model.m[f], &model.u[f], p, 0);
             }
             // m is learnt from the pairs of shared-value rules when they
             // observe the field enough (`acc_m_id`), else from every group.
@@ -516,12 +532,13 @@ impl Model {
                     let mut e = 0.0;
                     for f in 0..FIELDS {
                         let c = usize::from(v.code(f));
-                        if trainable[f][c] && masks[g] & (1 << f) == 0 {
-                            e += if not_exact[g] & (1 << f) != 0 {
-                                lw_not_exact[f][c]
-                            } else {
-                                lw[f][c]
-                            };
+                        let free = masks[g] & (1 << f) == 0;
+                        if not_exact[g] & (1 << f) != 0 {
+                            if free && (c == 0 || trainable[f][c]) {
+                                e += lw_not_exact[f][c];
+                            }
+                        } else if trainable[f][c] && free {
+                            e += lw[f][c];
                         }
                     }
                     e

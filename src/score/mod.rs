@@ -43,7 +43,7 @@ use crate::error::{Error, Result};
 use crate::record::{NONE, NameRole, RecordId, RecordIx};
 
 /// The model format version written by [`Model::to_json`].
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 /// How the prior match probability is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -79,6 +79,9 @@ pub struct Model {
     pub(crate) mode: PriorMode,
     pub(crate) tf_fields: Vec<Field>,
     pub(crate) tf_min: f64,
+    /// Per field, the share of record pairs where both records have it
+    /// (from the random pairs u is learnt on; 1 until trained).
+    pub(crate) presence: [f64; FIELDS],
 }
 
 impl Default for Model {
@@ -120,6 +123,7 @@ impl Default for Model {
             mode: PriorMode::PerRule,
             tf_fields: vec![Field::FirstName, Field::Surname, Field::City],
             tf_min: 1e-6,
+            presence: [1.0; FIELDS],
         }
     }
 }
@@ -534,8 +538,29 @@ pub(crate) fn rule_masks(rules: &[BlockingRule], i: usize) -> (u16, u16) {
 }
 
 /// `ln(m/u)` of a level given that the field does not agree exactly.
-pub(crate) fn ln_ratio_not_exact(m: &[f64; LEVEL_CODES], u: &[f64; LEVEL_CODES], c: usize) -> f64 {
-    ln_ratio(m[c], u[c]) - ln_ratio(1.0 - m[1], 1.0 - u[1])
+/// The log-likelihood ratio of level `c` for a field known not to agree
+/// exactly (an earlier shared-value rule would have found the pair), where
+/// both records hold the field with probability `presence` whatever the
+/// truth: `P(c | not exact) = P(c) / (1 − presence · P(exact | present))`.
+///
+/// So a missing field (`c` = 0) is mild evidence *for* a match — it explains
+/// why the identifier rule did not find the pair — and two different values
+/// are strong evidence against one, as strong as they are rare among
+/// matches. With `presence` = 1 (an untrained model) missing carries no
+/// weight.
+pub(crate) fn ln_ratio_not_exact(
+    m: &[f64; LEVEL_CODES],
+    u: &[f64; LEVEL_CODES],
+    presence: f64,
+    c: usize,
+) -> f64 {
+    let p = presence.clamp(0.0, 1.0);
+    let not_exact = ln_ratio(1.0 - p * m[1], 1.0 - p * u[1]);
+    if c == 0 {
+        if p >= 1.0 { 0.0 } else { -not_exact }
+    } else {
+        ln_ratio(m[c], u[c]) - not_exact
+    }
 }
 
 struct TfTable {
@@ -567,9 +592,11 @@ impl<'a> Scorer<'a> {
                 weights_not_exact[f as usize][c] = if c == 1 {
                     weights[f as usize][c]
                 } else {
-                    ln_ratio_not_exact(m, u, c) / std::f64::consts::LN_2
+                    ln_ratio_not_exact(m, u, model.presence[f as usize], c) / std::f64::consts::LN_2
                 };
             }
+            weights_not_exact[f as usize][0] =
+                ln_ratio_not_exact(m, u, model.presence[f as usize], 0) / std::f64::consts::LN_2;
         }
         let rule_list = rules;
         let rules = rules
@@ -677,10 +704,10 @@ impl<'a> Scorer<'a> {
         let mut w = table.prior_weight;
         for f in Field::ALL {
             let code = v.code(f as usize);
-            if code == 0 {
+            let bit = 1u16 << f as u16;
+            if code == 0 && table.not_exact & bit == 0 {
                 continue;
             }
-            let bit = 1u16 << f as u16;
             let (base, tf) = self.field_weight(
                 a,
                 f,

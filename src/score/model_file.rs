@@ -33,7 +33,14 @@ struct RulePrior {
 #[serde(deny_unknown_fields)]
 struct FieldParams {
     field: Field,
+    /// Share of record pairs holding the field on both sides (version 2).
+    #[serde(default = "one")]
+    presence: f64,
     levels: Vec<LevelParams>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 #[derive(Serialize, Deserialize)]
@@ -67,6 +74,7 @@ impl Model {
             .iter()
             .map(|&f| FieldParams {
                 field: f,
+                presence: self.presence[f as usize],
                 levels: trainable_codes(f)
                     .map(|c| LevelParams {
                         level: Level::from_code(f, c as u8).as_str().to_owned(),
@@ -118,9 +126,11 @@ impl Model {
         if header.format != FORMAT {
             return Err(bad("format is not idstitch-model"));
         }
-        if header.version != MODEL_FORMAT_VERSION {
+        // Version 1 lacks field presence (read as 1: no missing-field
+        // evidence for pairs known not to agree exactly).
+        if !(1..=MODEL_FORMAT_VERSION).contains(&header.version) {
             return Err(bad(format!(
-                "version {} is not supported (this build reads version {MODEL_FORMAT_VERSION})",
+                "version {} is not supported (this build reads versions 1 to {MODEL_FORMAT_VERSION})",
                 header.version
             )));
         }
@@ -151,6 +161,7 @@ impl Model {
             if std::mem::replace(&mut seen[f as usize], true) {
                 return Err(bad(format!("field {} listed twice", f.as_str())));
             }
+            model.presence[f as usize] = check_probability("presence", fp.presence)?;
             let mut got = [false; crate::compare::LEVEL_CODES];
             for lp in fp.levels {
                 let level = Level::parse(f, &lp.level)

@@ -89,9 +89,17 @@ fn json_round_trip_and_refusals() {
     let mut model = Model::default().with_mode(PriorMode::Global);
     model.priors[0].1 = 0.987_654_321;
     model.m[Field::Surname as usize][3] = 0.123_456_789;
+    model.presence[Field::Email as usize] = 0.25;
     let json = model.to_json();
-    assert!(json.contains("\"version\": 1"));
+    assert!(json.contains("\"version\": 2"));
     assert_eq!(Model::from_json(&json).unwrap(), model);
+    // Version 1 files (no presence) still read, as presence 1.
+    let v1 = json
+        .replace("\"version\": 2", "\"version\": 1")
+        .replace("\"presence\": 0.25,", "")
+        .replace("\"presence\": 1.0,", "");
+    let old = Model::from_json(&v1).unwrap();
+    assert_eq!(old.presence, [1.0; crate::compare::FIELDS]);
 
     let refuse = |text: String| {
         let err = Model::from_json(&text).unwrap_err();
@@ -101,7 +109,8 @@ fn json_round_trip_and_refusals() {
         );
     };
     refuse("not json".into());
-    refuse(json.replace("\"version\": 1", "\"version\": 2"));
+    refuse(json.replace("\"version\": 2", "\"version\": 3"));
+    refuse(json.replace("\"presence\": 0.25", "\"presence\": 1.5"));
     refuse(json.replace("idstitch-model", "other"));
     refuse(json.replace("\"level\": \"same_last7\"", "\"level\": \"nearly\""));
     refuse(json.replace("\"global_prior\": ", "\"global_prior\": -"));
