@@ -65,8 +65,8 @@ fn rule_conditioned_priors_keep_single_identifier_links_that_a_global_prior_lose
         })
         .count();
     assert!(
-        single * 2 > pop.records.len(),
-        "most records carry one identifier"
+        single * 100 > pop.records.len() * 45,
+        "about half the records carry one identifier"
     );
     let ds = build(pop.records);
 

@@ -2,8 +2,8 @@
 //!
 //! Each person has a name (with nicknames, Latin transliterations, typos and
 //! gendered surnames), a birth date, one or two phones, an e-mail, a loyalty
-//! card, a device and a city, and appears as several channel records. Most
-//! records carry one identifier, as real channels do: a messenger contact has
+//! card, a device and a city, and appears as several channel records. About
+//! half the records carry one identifier, as real channels do: a messenger contact has
 //! a phone, a till receipt a loyalty card, an e-mail or SMS campaign the
 //! address or number on file.
 //! Some couples share a home phone; some people change phone; a call-centre
@@ -542,7 +542,7 @@ const STREETS: &[&str] = &[
 ];
 
 /// Generates `people` persons, seeded, streaming each record to `emit`.
-/// About 2.8 records per person; most records carry one identifier.
+/// About 2.8 records per person; about half the records carry one identifier.
 ///
 /// Hard cases: couples sharing a home phone (4 %) and a family tablet;
 /// people who changed phone (15 %) whose old number is later reassigned to
@@ -675,7 +675,7 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
                     }
                 }
                 // Web shop account: name (sometimes in one field, either
-                // order), often a birth date, e-mail or phone.
+                // order), often a birth date, e-mail, phone or both.
                 4 => {
                     row.source = "web";
                     let (f, l) = names(&mut rng, &p);
@@ -692,9 +692,13 @@ pub fn generate(people: usize, seed: u64, mut emit: impl FnMut(SynthRow)) {
                     if rng.chance(0.6) {
                         row.dob = Some(dob_text(&mut rng, p.dob));
                     }
-                    if rng.chance(0.5) {
+                    // The account's contact details: an e-mail, a phone, or
+                    // both (an account updated with the current number).
+                    let r = rng.below(4);
+                    if r != 3 {
                         row.emails.push(email_text(&mut rng, &p.email));
-                    } else {
+                    }
+                    if r >= 2 {
                         row.phones.push(format_phone(&mut rng, latest));
                     }
                 }

@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::{Model, PriorMode, ln_ratio, ln_ratio_not_exact, rule_masks, trainable_codes};
+use super::{
+    Model, PriorMode, ln_ratio, not_exact_m, not_exact_weight, rule_masks, trainable_codes,
+};
 use crate::block::{BlockingRule, Candidates};
 use crate::compare::{Comparator, ComparisonVector, FIELDS, Field, LEVEL_CODES, Level};
 use crate::error::{Error, Result};
@@ -497,6 +499,21 @@ impl Model {
         } else {
             rules.iter().map(|r| r.kind().is_some()).collect()
         };
+        // Per group, the learnt distribution of each not-exact field over
+        // missing and the non-exact levels (`P(level | match, not found by
+        // an earlier identifier rule)`): pairs a name rule finds after the
+        // phone rule did not are exactly the ones whose phones differ or are
+        // missing, in proportions no shared `m` can know.
+        let mut ne_m: Vec<[[f64; LEVEL_CODES]; FIELDS]> = (0..groups)
+            .map(|_| {
+                let mut t = [[0.0; LEVEL_CODES]; FIELDS];
+                for f in Field::ALL {
+                    t[f as usize] =
+                        not_exact_m(&model.m[f as usize], model.presence[f as usize], f);
+                }
+                t
+            })
+            .collect();
         let (mut iterations, mut converged) = (0, false);
         let mut group_pairs = vec![0.0f64; groups];
         for &(g, _, n) in &rows {
@@ -505,21 +522,31 @@ impl Model {
         while iterations < cfg.max_iterations && !rows.is_empty() {
             iterations += 1;
             let mut lw = [[0.0f64; LEVEL_CODES]; FIELDS];
-            let mut lw_not_exact = [[0.0f64; LEVEL_CODES]; FIELDS];
             for f in 0..FIELDS {
-                let p = model.presence[f];
                 for c in 0..LEVEL_CODES {
                     if trainable[f][c] {
                         lw[f][c] = ln_ratio(model.m[f][c], model.u[f][c]);
-                        lw_not_exact[f][c] = if c == 1 {
-                            lw[f][c]
-                        } else {
-                            ln_ratio_not_exact(&model.m[f], &model.u[f], p, c)
-                        };
                     }
                 }
-                lw_not_exact[f][0] = ln_ratio_not_exact(&model.m[f], &model.u[f], p, 0);
             }
+            let lw_ne: Vec<[[f64; LEVEL_CODES]; FIELDS]> = (0..groups)
+                .map(|g| {
+                    let mut t = [[0.0; LEVEL_CODES]; FIELDS];
+                    for f in Field::ALL {
+                        let fi = f as usize;
+                        if not_exact[g] & (1 << fi) == 0 {
+                            continue;
+                        }
+                        for c in 0..LEVEL_CODES {
+                            if c == 0 || trainable[fi][c] {
+                                t[fi][c] = not_exact_weight(&model, Some(&ne_m[g][fi]), f, c);
+                            }
+                        }
+                    }
+                    t
+                })
+                .collect();
+            let mut acc_ne = vec![[[0.0f64; LEVEL_CODES]; FIELDS]; groups];
             // m is learnt from the pairs of shared-value rules when they
             // observe the field enough (`acc_m_id`), else from every group.
             let mut acc_m_id = [[0.0f64; LEVEL_CODES]; FIELDS];
@@ -535,7 +562,7 @@ impl Model {
                         let free = masks[g] & (1 << f) == 0;
                         if not_exact[g] & (1 << f) != 0 {
                             if free && (c == 0 || trainable[f][c]) {
-                                e += lw_not_exact[f][c];
+                                e += lw_ne[g][f][c];
                             }
                         } else if trainable[f][c] && free {
                             e += lw[f][c];
@@ -583,6 +610,13 @@ impl Model {
                     let c = usize::from(v.code(f));
                     // Fields truncated to "not exact" would bias m: they
                     // are learnt from the groups where they are free.
+                    if not_exact[g] & (1 << f) != 0
+                        && masks[g] & (1 << f) == 0
+                        && c != 1
+                        && (c == 0 || trainable[f][c])
+                    {
+                        acc_ne[g][f][c] += post * n;
+                    }
                     if trainable[f][c] && (masks[g] | not_exact[g]) & (1 << f) == 0 {
                         acc_m[f][c] += post * n;
                         acc_u[f][c] += (1.0 - post) * n;
@@ -616,9 +650,43 @@ impl Model {
                     }
                 }
             }
+            // Each group's not-exact distributions, shrunk towards what the
+            // shared m and the field's presence imply.
+            for g in 0..groups {
+                for f in Field::ALL {
+                    let fi = f as usize;
+                    if not_exact[g] & (1 << fi) == 0 {
+                        continue;
+                    }
+                    let prior = not_exact_m(&model.m[fi], model.presence[fi], f);
+                    let total: f64 = acc_ne[g][fi].iter().sum();
+                    for c in 0..LEVEL_CODES {
+                        if c == 1 || !(c == 0 || trainable[fi][c]) {
+                            continue;
+                        }
+                        let new = ((acc_ne[g][fi][c] + kappa * prior[c]) / (total + kappa))
+                            .clamp(1e-9, 1.0);
+                        delta = delta.max((new - ne_m[g][fi][c]).abs());
+                        ne_m[g][fi][c] = new;
+                    }
+                }
+            }
             if delta < cfg.tolerance {
                 converged = true;
                 break;
+            }
+        }
+        if !global {
+            model.not_exact_m.clear();
+            for (g, &r) in rules.iter().enumerate() {
+                if group_pairs[g] == 0.0 {
+                    continue;
+                }
+                for f in Field::ALL {
+                    if not_exact[g] & (1 << f as usize) != 0 {
+                        model.not_exact_m.push((r, f, ne_m[g][f as usize]));
+                    }
+                }
             }
         }
         let all_pairs = (records as f64) * (records.saturating_sub(1) as f64) / 2.0;

@@ -82,6 +82,11 @@ pub struct Model {
     /// Per field, the share of record pairs where both records have it
     /// (from the random pairs u is learnt on; 1 until trained).
     pub(crate) presence: [f64; FIELDS],
+    /// Per rule and field known not to agree exactly for that rule's pairs:
+    /// the learnt `P(level | same person, not found earlier)` over missing
+    /// (code 0) and the non-exact levels. Absent: derived from `m` and
+    /// `presence` ([`not_exact_m`]).
+    pub(crate) not_exact_m: Vec<(BlockingRule, Field, [f64; LEVEL_CODES])>,
 }
 
 impl Default for Model {
@@ -124,6 +129,7 @@ impl Default for Model {
             tf_fields: vec![Field::FirstName, Field::Surname, Field::City],
             tf_min: 1e-6,
             presence: [1.0; FIELDS],
+            not_exact_m: Vec::new(),
         }
     }
 }
@@ -397,7 +403,13 @@ impl Model {
             let bit = 1u16 << f as u16;
             let (conditioned, not_exact) =
                 (table.conditioned & bit != 0, table.not_exact & bit != 0);
-            let (base, tf) = scorer.field_weight(a.min(b), f, level.code(), conditioned, not_exact);
+            let (base, tf) = scorer.field_weight(
+                a.min(b),
+                f,
+                level.code(),
+                conditioned,
+                not_exact.then_some(&table.ne),
+            );
             let w = base + tf;
             weight += w;
             contributions.push(Contribution {
@@ -511,6 +523,8 @@ struct RuleTable {
     prior_weight: f64,
     conditioned: u16,
     not_exact: u16,
+    /// Weights (bits) of the not-exact fields' levels for this rule's pairs.
+    ne: [[f64; LEVEL_CODES]; FIELDS],
 }
 
 /// Even odds, nothing conditioned: for a rule index the scorer does not know.
@@ -518,6 +532,7 @@ const NO_RULE: RuleTable = RuleTable {
     prior_weight: 0.0,
     conditioned: 0,
     not_exact: 0,
+    ne: [[0.0; LEVEL_CODES]; FIELDS],
 };
 
 /// For the pairs credited to `rules[i]`: the fields the rule implies, and the
@@ -538,6 +553,43 @@ pub(crate) fn rule_masks(rules: &[BlockingRule], i: usize) -> (u16, u16) {
 }
 
 /// `ln(m/u)` of a level given that the field does not agree exactly.
+/// `P(level | same person, not exact)` for a field from its `m` and
+/// presence (the default when no rule-specific value was learnt): missing
+/// `(1 − p) / (1 − p·m₁)`, a non-exact level `p·m_c / (1 − p·m₁)`. The same
+/// formula over `u` gives the non-matches' side.
+pub(crate) fn not_exact_m(m: &[f64; LEVEL_CODES], presence: f64, f: Field) -> [f64; LEVEL_CODES] {
+    let p = presence.clamp(0.0, 1.0);
+    let denom = (1.0 - p * m[1]).max(1e-12);
+    let mut out = [0.0; LEVEL_CODES];
+    out[0] = (1.0 - p) / denom;
+    for c in trainable_codes(f).filter(|&c| c != 1) {
+        out[c] = p * m[c] / denom;
+    }
+    out
+}
+
+/// `ln(m'/u')` of level `c` of a not-exact field: the rule's learnt `m'`
+/// when there is one, else [`ln_ratio_not_exact`].
+pub(crate) fn not_exact_weight(
+    model: &Model,
+    learnt: Option<&[f64; LEVEL_CODES]>,
+    f: Field,
+    c: usize,
+) -> f64 {
+    let fi = f as usize;
+    let p = model.presence[fi];
+    match learnt {
+        Some(mp) if c != 1 => {
+            if c == 0 && p >= 1.0 {
+                return 0.0;
+            }
+            let up = not_exact_m(&model.u[fi], p, f);
+            ln_ratio(mp[c], up[c])
+        }
+        _ => ln_ratio_not_exact(&model.m[fi], &model.u[fi], p, c),
+    }
+}
+
 /// The log-likelihood ratio of level `c` for a field known not to agree
 /// exactly (an earlier shared-value rule would have found the pair), where
 /// both records hold the field with probability `presence` whatever the
@@ -576,7 +628,6 @@ struct TfTable {
 struct Scorer<'a> {
     cmp: Comparator<'a>,
     weights: [[f64; LEVEL_CODES]; FIELDS],
-    weights_not_exact: [[f64; LEVEL_CODES]; FIELDS],
     rules: Vec<RuleTable>,
     tf: [Option<TfTable>; FIELDS],
 }
@@ -584,20 +635,33 @@ struct Scorer<'a> {
 impl<'a> Scorer<'a> {
     fn new(model: &Model, cmp: &Comparator<'a>, rules: &[BlockingRule]) -> Result<Scorer<'a>> {
         let mut weights = [[0.0; LEVEL_CODES]; FIELDS];
-        let mut weights_not_exact = [[0.0; LEVEL_CODES]; FIELDS];
         for f in Field::ALL {
             let (m, u) = (&model.m[f as usize], &model.u[f as usize]);
             for c in trainable_codes(f) {
                 weights[f as usize][c] = ln_ratio(m[c], u[c]) / std::f64::consts::LN_2;
-                weights_not_exact[f as usize][c] = if c == 1 {
-                    weights[f as usize][c]
-                } else {
-                    ln_ratio_not_exact(m, u, model.presence[f as usize], c) / std::f64::consts::LN_2
-                };
             }
-            weights_not_exact[f as usize][0] =
-                ln_ratio_not_exact(m, u, model.presence[f as usize], 0) / std::f64::consts::LN_2;
         }
+        let ne_for = |rule: BlockingRule, bits: u16| {
+            let mut ne = [[0.0; LEVEL_CODES]; FIELDS];
+            for f in Field::ALL {
+                if bits & (1 << f as u16) == 0 {
+                    continue;
+                }
+                let learnt = model
+                    .not_exact_m
+                    .iter()
+                    .find(|(r, g, _)| *r == rule && *g == f)
+                    .map(|(_, _, m)| m);
+                for c in std::iter::once(0).chain(trainable_codes(f)) {
+                    ne[f as usize][c] = if c == 1 {
+                        weights[f as usize][c]
+                    } else {
+                        not_exact_weight(model, learnt, f, c) / std::f64::consts::LN_2
+                    };
+                }
+            }
+            ne
+        };
         let rule_list = rules;
         let rules = rules
             .iter()
@@ -615,6 +679,7 @@ impl<'a> Scorer<'a> {
                         prior_weight: ln_ratio(p, 1.0 - p) / std::f64::consts::LN_2,
                         conditioned,
                         not_exact,
+                        ne: ne_for(r, not_exact),
                     })
                 }
                 PriorMode::Global => Ok(RuleTable {
@@ -622,6 +687,7 @@ impl<'a> Scorer<'a> {
                         / std::f64::consts::LN_2,
                     conditioned: 0,
                     not_exact: 0,
+                    ne: [[0.0; LEVEL_CODES]; FIELDS],
                 }),
             })
             .collect::<Result<Vec<_>>>()?;
@@ -648,7 +714,6 @@ impl<'a> Scorer<'a> {
         Ok(Scorer {
             cmp: *cmp,
             weights,
-            weights_not_exact,
             rules,
             tf,
         })
@@ -662,13 +727,13 @@ impl<'a> Scorer<'a> {
         f: Field,
         code: u8,
         conditioned: bool,
-        not_exact: bool,
+        not_exact: Option<&[[f64; LEVEL_CODES]; FIELDS]>,
     ) -> (f64, f64) {
         let (fi, c) = (f as usize, usize::from(code));
         let base = if conditioned {
             0.0
-        } else if not_exact {
-            self.weights_not_exact[fi][c]
+        } else if let Some(ne) = not_exact {
+            ne[fi][c]
         } else {
             self.weights[fi][c]
         };
@@ -713,7 +778,7 @@ impl<'a> Scorer<'a> {
                 f,
                 code,
                 table.conditioned & bit != 0,
-                table.not_exact & bit != 0,
+                (table.not_exact & bit != 0).then_some(&table.ne),
             );
             w += base + tf;
         }

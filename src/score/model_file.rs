@@ -20,6 +20,18 @@ struct ModelFile {
     tf_fields: Vec<Field>,
     tf_min: f64,
     fields: Vec<FieldParams>,
+    /// Learnt not-exact distributions per rule and field (version 2).
+    #[serde(default)]
+    not_exact: Vec<NotExactParams>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotExactParams {
+    rule: BlockingRule,
+    field: Field,
+    /// `P(level | match, not exact)` per level name, `missing` included.
+    levels: Vec<(String, f64)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -97,6 +109,18 @@ impl Model {
             tf_fields: self.tf_fields.clone(),
             tf_min: self.tf_min,
             fields,
+            not_exact: self
+                .not_exact_m
+                .iter()
+                .map(|(rule, f, m)| NotExactParams {
+                    rule: *rule,
+                    field: *f,
+                    levels: std::iter::once(0)
+                        .chain(trainable_codes(*f).filter(|&c| c != 1))
+                        .map(|c| (Level::from_code(*f, c as u8).as_str().to_owned(), m[c]))
+                        .collect(),
+                })
+                .collect(),
         };
         // Serialising plain structs of numbers, strings and enums cannot fail.
         serde_json::to_string_pretty(&file).unwrap_or_default()
@@ -183,6 +207,19 @@ impl Model {
         }
         if seen.iter().any(|s| !s) {
             return Err(bad("a field is missing"));
+        }
+        for ne in file.not_exact {
+            let mut m = [0.0; crate::compare::LEVEL_CODES];
+            for (name, p) in ne.levels {
+                let level = Level::parse(ne.field, &name)
+                    .filter(|l| !l.is_exact())
+                    .ok_or_else(|| bad(format!("unknown level for field {}", ne.field.as_str())))?;
+                if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+                    return Err(bad("not-exact m must be a probability"));
+                }
+                m[usize::from(level.code())] = p;
+            }
+            model.not_exact_m.push((ne.rule, ne.field, m));
         }
         Ok(model)
     }
