@@ -472,8 +472,8 @@ impl<'a> Comparator<'a> {
 }
 
 /// Whether two addresses' sorted token hashes leave any level better than
-/// `Different` possible: the bounds of [`address_level`] on integers, so most
-/// pairs never touch the strings.
+/// `Different` possible, from upper bounds of [`address_level`]'s rules computed on
+/// integers (a shared token is required), so most pairs never touch the strings.
 fn address_could_agree(x: &[u64], y: &[u64]) -> bool {
     let flag = |h: u64, f: u64| h & f != 0;
     let (mut i, mut j) = (0, 0);
@@ -513,9 +513,9 @@ fn address_could_agree(x: &[u64], y: &[u64]) -> bool {
 ///
 /// Numbers match only exactly; words exactly or, at four letters or more, at
 /// Jaro–Winkler 0.9 or above, each token once. Exact matches come from one
-/// merge walk of the sorted tokens; Jaro–Winkler runs only when the level
-/// could still be better than `Different`, so most random pairs cost no
-/// string similarity at all.
+/// merge walk of the sorted tokens. Called only for pairs
+/// [`address_could_agree`] lets through, which holds the bounds that spare
+/// most random pairs any string similarity.
 fn address_level(x: &str, y: &str) -> u8 {
     // Keys are at most 512 bytes; tokens past 32 per side are ignored.
     const MAX: usize = 32;
@@ -558,25 +558,7 @@ fn address_level(x: &str, y: &str) -> u8 {
     let exact_numbers = count(xs, used_x, true, true);
     let numbers_equal = count(xs, used_x, true, false) == 0 && count(ys, used_y, true, false) == 0;
     let fuzzy_ok = |t: &str| t.chars().nth(3).is_some();
-    let open = |ts: &[&str], used: u32| {
-        ts.iter()
-            .enumerate()
-            .filter(|&(k, t)| used & (1 << k) == 0 && !is_number(t) && fuzzy_ok(t))
-            .count()
-    };
-    let most_fuzzy = open(xs, used_x).min(open(ys, used_y));
     let total = nx + ny;
-    // Dice coefficients 2·matched / (tokens of both) of at least 0.5.
-    let could_same = numbers_equal && 4 * (exact_words + most_fuzzy) >= words;
-    // At least one token in common exactly before any Jaro–Winkler: random
-    // pairs mostly share none, and a true pair with every token mistyped is
-    // past saving.
-    let could_similar = exact_words + exact_numbers > 0
-        && exact_words + most_fuzzy > 0
-        && 4 * (exact_words + exact_numbers + most_fuzzy) >= total;
-    if !could_same && !could_similar {
-        return different;
-    }
     let mut fuzzy = 0;
     for (a, t) in xs.iter().enumerate() {
         if used_x & (1 << a) != 0 || is_number(t) || !fuzzy_ok(t) {
@@ -591,10 +573,16 @@ fn address_level(x: &str, y: &str) -> u8 {
         }
     }
     let alike_words = exact_words + fuzzy;
+    // Dice coefficients 2·matched / (tokens of both) of at least 0.5.
     if numbers_equal && 4 * alike_words >= words {
         AddressLevel::SameNumbers as u8
-    } else if alike_words > 0 && 4 * (alike_words + exact_numbers) >= total {
-        // Numbers alone (house 5, flat 12 on another street) are a coincidence.
+    } else if alike_words > 0
+        // At least one token in common exactly: a pair with every token
+        // mistyped is past saving. Numbers alone (house 5, flat 12 on another
+        // street) are a coincidence.
+        && exact_words + exact_numbers > 0
+        && 4 * (alike_words + exact_numbers) >= total
+    {
         AddressLevel::Similar as u8
     } else {
         different
