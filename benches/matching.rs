@@ -10,6 +10,7 @@
 // Tests and benchmarks may panic on a broken invariant: that is their report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 #[path = "../examples/generate/synth.rs"]
 mod synth;
 
@@ -22,18 +23,6 @@ use idstitch::{
     Model, Patterns, TrainConfig, UCounts, Ymd,
 };
 
-/// The population size; `cargo test` runs each benchmark once as a smoke
-/// test (without `--bench`), on a small population.
-fn people() -> usize {
-    if !std::env::args().any(|a| a == "--bench") {
-        return 2_000;
-    }
-    std::env::var("IDSTITCH_BENCH_PEOPLE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(360_000)
-}
-
 fn dataset(people: usize) -> Dataset {
     let pop = synth::population(people, 42);
     DatasetBuilder::new()
@@ -43,7 +32,7 @@ fn dataset(people: usize) -> Dataset {
 }
 
 fn matching(c: &mut Criterion) {
-    let people = people();
+    let people = common::people();
     let pop = synth::population(people, 42);
     let n = pop.records.len();
     eprintln!("population: {people} people, {n} records");

@@ -9,6 +9,7 @@
 // Tests and benchmarks may panic on a broken invariant: that is their report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 #[path = "../examples/generate/synth.rs"]
 mod synth;
 
@@ -18,22 +19,12 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use idstitch::{DatasetBuilder, IdentityStore, Record, Resolver, Ymd};
 
-fn people() -> usize {
-    if !std::env::args().any(|a| a == "--bench") {
-        return 2_000;
-    }
-    std::env::var("IDSTITCH_BENCH_PEOPLE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(360_000)
-}
-
 fn resolver() -> Resolver {
     Resolver::new().dataset(DatasetBuilder::new().today(Ymd::new(2026, 1, 1).unwrap()))
 }
 
 fn resolve(c: &mut Criterion) {
-    let people = people();
+    let people = common::people();
     let records = synth::population(people, 42).records;
     let n = records.len();
     eprintln!("population: {people} people, {n} records");
