@@ -99,9 +99,9 @@ pub use normalize::{
     PersonName, Phone, PhoneType, Region, Rejection, SurnameGender, Ymd, canonical, usable,
 };
 pub use record::{
-    BuildStats, Channel, Consent, Dataset, DatasetBuilder, Excluded, HASHED_EMAIL, HASHED_PHONE,
-    InputField, NONE, NameRole, Record, RecordId, RecordIx, RecordView, RejectedValue,
-    suppression_key,
+    BuildStats, Channel, Consent, Dataset, DatasetBuilder, DatasetStream, Dropped, Excluded,
+    HASHED_EMAIL, HASHED_PHONE, InputField, NONE, NameRole, Record, RecordId, RecordIx, RecordView,
+    RejectedValue, suppression_key,
 };
 pub use resolve::{
     ConsentState, Event, GoldenProfile, IdentityId, IdentityMap, IdentityStore, ProfileConfig,

@@ -13,6 +13,7 @@ use idstitch::{
     DatasetBuilder, Event, IdKind, IdentifierHasher, IdentityStore, InputField, Model,
     NormalizeOptions, ProfileConfig, Record, Region, Resolver, Survivorship, TrainConfig, evaluate,
 };
+use rayon::prelude::*;
 
 /// Arguments of `dedup run`.
 #[derive(Debug, clap::Args)]
@@ -189,9 +190,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .collect();
     maps.sort();
     maps.extend(args.map.iter().cloned());
-    let spin = Spinner::start("reading records");
-    let (mut records, malformed) = read_records(args, &maps)?;
-    drop(spin);
     let hasher = match (&args.hash_key, args.hash_sha256) {
         (Some(path), _) => {
             let key = std::fs::read(path)
@@ -201,24 +199,33 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         (None, true) => Some(IdentifierHasher::sha256()),
         (None, false) => None,
     };
-    if let Some(h) = &hasher {
-        let opts = NormalizeOptions::new().region(region);
-        records = records
-            .into_iter()
-            .map(|r| r.hash_identifiers(h, &opts))
-            .collect();
-    }
-    eprintln!("  records read           {:>9}", records.len());
-    eprintln!("  malformed rows         {:>9}", malformed.len());
-    for m in malformed.iter().take(10) {
-        eprintln!("    line {}: {}", m.line, m.reason);
-    }
-    if malformed.len() > 10 {
-        eprintln!("    … and {} more", malformed.len() - 10);
-    }
-    lap("read", &mut stage);
+    let input = Input {
+        args,
+        maps: &maps,
+        hasher: hasher.as_ref(),
+        opts: NormalizeOptions::new().region(region),
+    };
 
     if let Some(dir) = &args.state {
+        let spin = Spinner::start("reading records");
+        let mut records = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut malformed = input.read(|rows, malformed| {
+            for (line, r) in rows {
+                if seen.insert(r.id()) {
+                    records.push(r);
+                } else {
+                    malformed.push(Malformed {
+                        line,
+                        reason: "duplicate record_id".into(),
+                    });
+                }
+            }
+            Ok(())
+        })?;
+        drop(spin);
+        report_read(records.len(), &mut malformed, args.strict)?;
+        lap("read", &mut stage);
         let resolver = Resolver::new()
             .dataset(DatasetBuilder::new().region(region))
             .blocking(blocking_config(&args.rules, &config))
@@ -233,9 +240,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let spin = Spinner::start("normalising and interning");
-    let ds = DatasetBuilder::new().region(region).build(records)?;
+    // Rows are read, normalised and interned batch by batch: the raw
+    // records of the whole file never exist at once.
+    let spin = Spinner::start("reading and normalising");
+    let mut stream = DatasetBuilder::new().region(region).stream()?;
+    let mut lines = LineIndex::default();
+    let mut malformed = input.read(|rows, _| {
+        let mut batch = Vec::with_capacity(rows.len());
+        for (line, r) in rows {
+            lines.push(stream.len() as u64 + batch.len() as u64, line);
+            batch.push(r);
+        }
+        Ok(stream.push(batch)?)
+    })?;
+    let (ds, dropped) = stream.finish_keep_first()?;
     drop(spin);
+    for &pos in &dropped.duplicates {
+        malformed.push(Malformed {
+            line: lines.line(pos),
+            reason: "duplicate record_id".into(),
+        });
+    }
+    report_read(ds.len(), &mut malformed, args.strict)?;
     let stats = ds.stats();
     for (kind, reasons) in &stats.excluded {
         let total: u64 = reasons.values().sum();
@@ -247,7 +273,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             detail.join(", ")
         );
     }
-    lap("normalise", &mut stage);
+    lap("read and normalise", &mut stage);
 
     let blocking = blocking_config(&args.rules, &config);
     let spin = Spinner::start("blocking");
@@ -506,86 +532,193 @@ fn run_with_state(
     Ok(())
 }
 
-fn read_records(args: &Args, maps: &[String]) -> anyhow::Result<(Vec<Record>, Vec<Malformed>)> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_path(&args.input)
-        .with_context(|| format!("cannot open {}", args.input.display()))?;
-    let mut rows = reader.byte_records();
-    let header = match rows.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(e).context("cannot read the header row"),
-        None => bail!("the input is empty: a header row is required"),
-    };
-    let mut overrides: HashMap<String, InputField> = HashMap::new();
-    for m in maps {
-        let (col, field) = m
-            .split_once('=')
-            .with_context(|| format!("--map {m}: expected COLUMN=FIELD"))?;
-        let field: InputField = field
-            .parse()
-            .with_context(|| format!("--map {m}: unknown field"))?;
-        overrides.insert(col.trim().to_lowercase(), field);
-    }
-    let columns: Vec<Option<InputField>> = header
-        .iter()
-        .map(|h| {
-            let name = String::from_utf8_lossy(h)
-                .trim()
-                .trim_start_matches('\u{feff}')
-                .to_lowercase();
-            overrides.get(&name).copied().or_else(|| name.parse().ok())
-        })
-        .collect();
-    let has_id = columns.contains(&Some(InputField::RecordId));
-    let mut records = Vec::new();
-    let mut malformed = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut line = 1u64;
-    for row in rows {
-        line += 1;
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                if let csv::ErrorKind::Io(_) = e.kind() {
-                    return Err(e).context("read failed");
+/// The input file and how its rows become records.
+struct Input<'a> {
+    args: &'a Args,
+    maps: &'a [String],
+    hasher: Option<&'a IdentifierHasher>,
+    opts: NormalizeOptions,
+}
+
+/// Rows per batch between the reader thread and the record builders.
+const BATCH_ROWS: usize = 1 << 15;
+
+/// One row as read: its line and cells, or why it could not be read.
+type RawRow = (u64, Result<csv::ByteRecord, &'static str>);
+
+impl Input<'_> {
+    /// Reads the CSV on a thread of its own, a batch of rows at a time, turns
+    /// each batch into records in parallel and hands them, with their line
+    /// numbers, to `each` in file order. Returns the malformed rows (`each`
+    /// may add to them).
+    fn read(
+        &self,
+        mut each: impl FnMut(Vec<(u64, Record)>, &mut Vec<Malformed>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Vec<Malformed>> {
+        let args = self.args;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_path(&args.input)
+            .with_context(|| format!("cannot open {}", args.input.display()))?;
+        let mut header = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => bail!("the input is empty: a header row is required"),
+            Err(e) => return Err(e).context("cannot read the header row"),
+        }
+        let columns = self.columns(&header)?;
+        let has_id = columns.contains(&Some(InputField::RecordId));
+        let mut malformed = Vec::new();
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<RawRow>>>(2);
+            scope.spawn(move || {
+                let mut line = 1u64;
+                loop {
+                    let mut batch = Vec::with_capacity(BATCH_ROWS);
+                    while batch.len() < BATCH_ROWS {
+                        let mut row = csv::ByteRecord::new();
+                        line += 1;
+                        match reader.read_byte_record(&mut row) {
+                            Ok(false) => break,
+                            Ok(true) => {
+                                if let Some(pos) = row.position() {
+                                    line = pos.line();
+                                }
+                                batch.push((line, Ok(row)));
+                            }
+                            Err(e) => {
+                                if let csv::ErrorKind::Io(_) = e.kind() {
+                                    let _ = tx.send(Err(e).context("read failed"));
+                                    return;
+                                }
+                                batch.push((line, Err("unreadable CSV row")));
+                            }
+                        }
+                    }
+                    let last = batch.len() < BATCH_ROWS;
+                    // A closed channel: the consumer stopped (`--strict`).
+                    if tx.send(Ok(batch)).is_err() || last {
+                        return;
+                    }
                 }
-                malformed.push(Malformed {
-                    line,
-                    reason: "unreadable CSV row".into(),
-                });
-                continue;
+            });
+            for batch in rx {
+                let built: Vec<(u64, Result<Record, String>)> = batch?
+                    .into_par_iter()
+                    .map(|(line, row)| (line, self.record(row, &columns, has_id, line)))
+                    .collect();
+                let mut records = Vec::with_capacity(built.len());
+                for (line, r) in built {
+                    match r {
+                        Ok(r) => records.push((line, r)),
+                        Err(reason) => {
+                            if args.strict {
+                                bail!("line {line}: {reason} (--strict)");
+                            }
+                            malformed.push(Malformed { line, reason });
+                        }
+                    }
+                }
+                each(records, &mut malformed)?;
+                if args.strict
+                    && let Some(m) = malformed.first()
+                {
+                    bail!("line {}: {} (--strict)", m.line, m.reason);
+                }
             }
-        };
-        if let Some(pos) = row.position() {
-            line = pos.line();
+            Ok(())
+        })?;
+        Ok(malformed)
+    }
+
+    /// The field each column is read as (`None`: ignored).
+    fn columns(&self, header: &csv::ByteRecord) -> anyhow::Result<Vec<Option<InputField>>> {
+        let mut overrides: HashMap<String, InputField> = HashMap::new();
+        for m in self.maps {
+            let (col, field) = m
+                .split_once('=')
+                .with_context(|| format!("--map {m}: expected COLUMN=FIELD"))?;
+            let field: InputField = field
+                .parse()
+                .with_context(|| format!("--map {m}: unknown field"))?;
+            overrides.insert(col.trim().to_lowercase(), field);
         }
-        let reason: Option<String> = if row.len() != columns.len() {
-            Some("wrong number of fields".into())
-        } else if row.iter().any(|c| c.len() > args.max_cell_bytes) {
-            Some("cell too large".into())
+        Ok(header
+            .iter()
+            .map(|h| {
+                let name = String::from_utf8_lossy(h)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_lowercase();
+                overrides.get(&name).copied().or_else(|| name.parse().ok())
+            })
+            .collect())
+    }
+
+    /// One row as a record (hashed, with `--hash-key`), or why it is malformed.
+    fn record(
+        &self,
+        row: Result<csv::ByteRecord, &'static str>,
+        columns: &[Option<InputField>],
+        has_id: bool,
+        line: u64,
+    ) -> Result<Record, String> {
+        let row = row.map_err(str::to_owned)?;
+        if row.len() != columns.len() {
+            return Err("wrong number of fields".into());
+        } else if row.iter().any(|c| c.len() > self.args.max_cell_bytes) {
+            return Err("cell too large".into());
         } else if row.iter().any(|c| std::str::from_utf8(c).is_err()) {
-            Some("invalid UTF-8".into())
-        } else {
-            None
-        };
-        let record = reason.map_or_else(|| build_record(&row, &columns, has_id, line), Err);
-        match record {
-            Ok(r) if seen.insert(r.id()) => records.push(r),
-            Ok(_) => malformed.push(Malformed {
-                line,
-                reason: "duplicate record_id".into(),
-            }),
-            Err(reason) => malformed.push(Malformed { line, reason }),
+            return Err("invalid UTF-8".into());
         }
-        if args.strict
-            && let Some(m) = malformed.last()
-        {
-            bail!("line {}: {} (--strict)", m.line, m.reason);
+        let r = build_record(&row, columns, has_id, line)?;
+        Ok(match self.hasher {
+            Some(h) => r.hash_identifiers(h, &self.opts),
+            None => r,
+        })
+    }
+}
+
+/// Prints the read summary; with `--strict`, fails on the first malformed row.
+fn report_read(records: usize, malformed: &mut [Malformed], strict: bool) -> anyhow::Result<()> {
+    malformed.sort_by_key(|m| m.line);
+    if strict && let Some(m) = malformed.first() {
+        bail!("line {}: {} (--strict)", m.line, m.reason);
+    }
+    eprintln!("  records read           {records:>9}");
+    eprintln!("  malformed rows         {:>9}", malformed.len());
+    for m in malformed.iter().take(10) {
+        eprintln!("    line {}: {}", m.line, m.reason);
+    }
+    if malformed.len() > 10 {
+        eprintln!("    … and {} more", malformed.len() - 10);
+    }
+    Ok(())
+}
+
+/// Line numbers of records by arrival position, stored only where a line
+/// does not follow from the previous one (multi-line cells, skipped rows).
+#[derive(Default)]
+struct LineIndex {
+    /// `(position, line)` checkpoints, ascending.
+    marks: Vec<(u64, u64)>,
+}
+
+impl LineIndex {
+    fn push(&mut self, pos: u64, line: u64) {
+        if self.line(pos) != line {
+            self.marks.push((pos, line));
         }
     }
-    Ok((records, malformed))
+
+    fn line(&self, pos: u64) -> u64 {
+        let i = self.marks.partition_point(|&(p, _)| p <= pos);
+        match i.checked_sub(1).and_then(|i| self.marks.get(i)) {
+            Some(&(p, line)) => line + (pos - p),
+            None => pos + 2,
+        }
+    }
 }
 
 fn build_record(

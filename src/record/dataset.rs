@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::Hash;
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::stream::DatasetStream;
 use super::{Consent, Record, RecordId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::normalize::{
@@ -284,67 +284,63 @@ impl DatasetBuilder {
     /// Normalises and interns the records.
     ///
     /// Records are ordered by ID, so the result does not depend on input order.
+    /// For input that should not be held in memory all at once, feed it in
+    /// batches through [`DatasetBuilder::stream`]: the result is the same.
     ///
     /// # Errors
     /// [`ErrorKind::DuplicateRecordId`], [`ErrorKind::TooMany`] (over
     /// 4,294,967,294 records or distinct values), [`ErrorKind::Config`] for a
     /// value cap outside 1–255.
-    pub fn build(&self, mut records: Vec<Record>) -> Result<Dataset> {
+    pub fn build(&self, records: Vec<Record>) -> Result<Dataset> {
+        let mut stream = self.stream()?;
+        stream.push(records)?;
+        stream.finish()
+    }
+
+    /// A dataset built from batches of records: each batch is normalised in
+    /// parallel and interned, then dropped, so the raw records of the whole
+    /// input never exist at once. [`DatasetStream::finish`] orders the
+    /// records by ID; the dataset equals [`DatasetBuilder::build`] over all
+    /// the batches' records, whatever the batches and their order.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{DatasetBuilder, Record};
+    ///
+    /// let mut stream = DatasetBuilder::new().stream()?;
+    /// stream.push(vec![Record::new("b", "app").phone("+7 912 345 67 89")])?;
+    /// stream.push(vec![Record::new("a", "crm").phone("8 (912) 345-67-89")])?;
+    /// let ds = stream.finish()?;
+    /// assert_eq!(ds.record_ids()[0].as_str(), "a");
+    /// assert_eq!(ds.input_order(), [1, 0]);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] for a value cap outside 1–255.
+    pub fn stream(&self) -> Result<DatasetStream> {
         if !(1..=255).contains(&self.max_values) {
             return Err(Error::config("max_values_per_kind", "must be in 1..=255"));
         }
-        check_len(records.len(), "records")?;
-        // Sort a permutation keyed by each ID's first eight bytes, not the
-        // records themselves: moving large structs and chasing every ID's
-        // pointer on each comparison is what made sorting slow at millions.
-        let mut perm: Vec<(u64, u32)> = records
-            .iter()
-            .enumerate()
-            // `check_len` keeps the count below u32::MAX.
-            .map(|(i, r)| (id_prefix(&r.id), i as u32))
-            .collect();
-        perm.par_sort_unstable_by(|x, y| {
-            x.0.cmp(&y.0)
-                .then_with(|| records[x.1 as usize].id.cmp(&records[y.1 as usize].id))
-        });
-        if let Some(w) = perm.windows(2).find(|w| {
-            w[0].0 == w[1].0 && records[w[0].1 as usize].id == records[w[1].1 as usize].id
-        }) {
-            return Err(ErrorKind::DuplicateRecordId {
-                id: records[w[0].1 as usize].id(),
-            }
-            .into());
-        }
-        let mut input_index = vec![0 as RecordIx; records.len()];
-        for (ix, &(_, pos)) in perm.iter().enumerate() {
-            input_index[pos as usize] = ix as RecordIx;
-        }
-        // Into ID order in place, cycle by cycle (no second array of records).
-        let order: Vec<u32> = perm.iter().map(|&(_, pos)| pos).collect();
-        drop(perm);
-        permute_in_place(&mut records, order);
         let today = self.today.unwrap_or_else(Ymd::today);
-        // Normalise a chunk in parallel, intern it in order, free it: the
-        // parsed values of every record never exist at once.
-        const CHUNK: usize = 1 << 15;
-        let mut ds = Dataset::empty();
-        let mut rest = records.into_iter();
-        loop {
-            let chunk: Vec<Record> = rest.by_ref().take(CHUNK).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let parsed: Vec<Parsed> = chunk
-                .par_iter()
-                .map(|r| self.parse_record(r, today))
-                .collect();
-            for (record, p) in chunk.into_iter().zip(parsed) {
-                ds.push(record, p)?;
-            }
+        Ok(DatasetStream::new(self.clone(), today))
+    }
+
+    /// Normalises one record into interning-ready values, taking what the
+    /// dataset keeps out of it (the rest is dropped here, off the
+    /// sequential path).
+    pub(super) fn parse_owned(&self, mut r: Record, today: Ymd) -> Parsed {
+        let mut p = self.parse_record(&r, today);
+        p.address_key = r.address.as_deref().and_then(address_key);
+        for (text, name) in p.name_text.iter_mut().zip(&p.names) {
+            *text = name.as_ref().map(ToString::to_string);
         }
-        ds.finish();
-        ds.input_index = input_index;
-        Ok(ds)
+        p.id = std::mem::take(&mut r.id);
+        p.source = std::mem::take(&mut r.source);
+        p.address = r.address.take();
+        p.seen = (r.first_seen, r.last_seen);
+        p.consent = r.consent;
+        p
     }
 
     fn parse_record(&self, r: &Record, today: Ymd) -> Parsed {
@@ -452,7 +448,7 @@ fn collect<T>(
     }
 }
 
-fn check_len(n: usize, what: &'static str) -> Result<()> {
+pub(super) fn check_len(n: usize, what: &'static str) -> Result<()> {
     if n >= NONE as usize {
         return Err(ErrorKind::TooMany {
             what,
@@ -625,7 +621,7 @@ pub(crate) fn address_token_hashes(key: &str, out: &mut Vec<u64>) {
 
 /// Reorders `items` so that `items[i]` becomes the old `items[order[i]]`
 /// (`order` a permutation), by following its cycles with swaps.
-fn permute_in_place<T>(items: &mut [T], mut order: Vec<u32>) {
+pub(super) fn permute_in_place<T>(items: &mut [T], mut order: Vec<u32>) {
     for start in 0..items.len() {
         // `order[i] == i` marks a settled slot.
         let mut i = start;
@@ -644,7 +640,7 @@ fn permute_in_place<T>(items: &mut [T], mut order: Vec<u32>) {
 
 /// The first eight bytes of an ID as a big-endian integer (zero-padded), so
 /// integer order agrees with byte-string order wherever the prefixes differ.
-fn id_prefix(id: &str) -> u64 {
+pub(super) fn id_prefix(id: &str) -> u64 {
     let mut b = [0u8; 8];
     for (d, s) in b.iter_mut().zip(id.as_bytes()) {
         *d = *s;
@@ -658,8 +654,16 @@ fn is_patronymic(key: &str) -> bool {
         .any(|s| key.len() > s.len() + 2 && key.ends_with(s))
 }
 
+/// One record's normalised values, ready to intern.
 #[derive(Default)]
-struct Parsed {
+pub(super) struct Parsed {
+    id: String,
+    source: String,
+    address: Option<String>,
+    address_key: Option<String>,
+    seen: (Option<i64>, Option<i64>),
+    consent: Consent,
+    name_text: [Option<String>; 3],
     emails: Vec<Email>,
     phones: Vec<Phone>,
     loyalty: Vec<LoyaltyId>,
@@ -710,8 +714,35 @@ impl<K: Hash + Eq + Clone> Interner<K> {
         Ok(id)
     }
 
+    /// As [`Interner::intern`], allocating the owned key only for a new value.
+    pub(crate) fn intern_ref<Q>(&mut self, key: &Q) -> Result<u32>
+    where
+        K: std::borrow::Borrow<Q> + for<'q> From<&'q Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if let Some(&id) = self.map.get(key) {
+            return Ok(id);
+        }
+        self.intern(K::from(key))
+    }
+
     pub(crate) fn value(&self, id: u32) -> Option<&K> {
         self.values.get(id as usize)
+    }
+
+    /// Keeps the values `order` lists (old IDs, each once), renumbered by
+    /// their position in it; `new_id` maps every old ID to its new one, or
+    /// [`NONE`] for a value no longer held.
+    pub(crate) fn reorder(&mut self, order: &[u32], new_id: &[u32]) {
+        let mut full = order.to_vec();
+        // Old IDs are below u32::MAX (`check_len`).
+        full.extend((0..self.values.len() as u32).filter(|&o| new_id[o as usize] == NONE));
+        permute_in_place(&mut self.values, full);
+        self.values.truncate(order.len());
+        self.map.retain(|_, v| {
+            *v = new_id[*v as usize];
+            *v != NONE
+        });
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -721,7 +752,7 @@ impl<K: Hash + Eq + Clone> Interner<K> {
 
 /// One record's fixed-size matching data: 36 bytes, so a comparison touches
 /// one cache line per side.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Row {
     /// Name-part IDs ([`NameRole`] order) into the name dictionary, or [`NONE`].
     pub(crate) names: [u32; 3],
@@ -861,7 +892,7 @@ impl Dataset {
         DatasetBuilder::new().build(records)
     }
 
-    fn empty() -> Dataset {
+    pub(super) fn empty() -> Dataset {
         Dataset {
             ids: Vec::new(),
             input_index: Vec::new(),
@@ -894,10 +925,15 @@ impl Dataset {
         }
     }
 
-    fn push(&mut self, record: Record, p: Parsed) -> Result<()> {
-        // `build` checked the record count fits below u32::MAX.
+    /// Interns one parsed record at the end, in arrival order (the staging
+    /// step of [`DatasetStream`]): identifier IDs per slot are kept distinct
+    /// in first-seen order, and no frequencies or statistics are counted —
+    /// [`DatasetStream::finish`] renumbers everything in record-ID order and
+    /// counts them there.
+    pub(super) fn push_staged(&mut self, p: Parsed) -> Result<()> {
+        // `DatasetStream::push` checked the record count fits below u32::MAX.
         let ix = self.rows.len() as u32;
-        let source = self.sources.intern(record.source.as_str().into())?;
+        let source = self.sources.intern_ref(p.source.as_str())?;
         let source = u16::try_from(source).map_err(|_| ErrorKind::TooMany {
             what: "sources",
             max: u64::from(u16::MAX),
@@ -907,65 +943,62 @@ impl Dataset {
             max: u64::from(u32::MAX),
         })?;
         let mut ids_len = [0u8; 5];
-        let mut slot_ids: Vec<u32> = Vec::with_capacity(16);
-        // Email.
+        let start = self.values.len();
         for e in &p.emails {
-            let id = self.emails.intern(e.as_str().into())?;
+            let id = self.emails.intern_ref(e.as_str())?;
             if id as usize == self.email_local.len() {
-                let local = self.email_locals.intern(e.local().into())?;
+                let local = self.email_locals.intern_ref(e.local())?;
                 self.email_local.push(local);
             }
-            slot_ids.push(id);
+            self.push_distinct(start, id);
         }
-        self.push_slot(0, &mut slot_ids, &mut ids_len)?;
+        self.close_slot(0, &mut ids_len, start)?;
+        let start = self.values.len();
         for ph in &p.phones {
-            slot_ids.push(self.phones.intern(ph.e164())?);
+            let id = self.phones.intern(ph.e164())?;
+            self.push_distinct(start, id);
         }
-        self.push_slot(1, &mut slot_ids, &mut ids_len)?;
+        self.close_slot(1, &mut ids_len, start)?;
+        let start = self.values.len();
         for l in &p.loyalty {
-            slot_ids.push(self.loyalty.intern(l.as_str().into())?);
+            let id = self.loyalty.intern_ref(l.as_str())?;
+            self.push_distinct(start, id);
         }
-        self.push_slot(2, &mut slot_ids, &mut ids_len)?;
+        self.close_slot(2, &mut ids_len, start)?;
+        let start = self.values.len();
         for d in &p.devices {
-            slot_ids.push(self.devices.intern(*d)?);
+            let id = self.devices.intern(*d)?;
+            self.push_distinct(start, id);
         }
-        self.push_slot(3, &mut slot_ids, &mut ids_len)?;
+        self.close_slot(3, &mut ids_len, start)?;
+        let start = self.values.len();
         for c in &p.customer_ids {
             let id = self
                 .customer_ids
                 .intern((c.system().into(), c.id().into()))?;
             if id as usize == self.customer_system.len() {
-                let system = self.sources.intern(c.system().into())?;
+                let system = self.sources.intern_ref(c.system())?;
                 self.customer_system.push(system);
             }
-            slot_ids.push(id);
+            self.push_distinct(start, id);
         }
-        self.push_slot(4, &mut slot_ids, &mut ids_len)?;
+        self.close_slot(4, &mut ids_len, start)?;
 
         let mut names = [NONE; 3];
-        for (role, name) in p.names.iter().enumerate() {
-            if let Some(n) = name {
-                names[role] = self.intern_name(n, role)?;
-                *self.stats.accepted.entry(IdKind::Name).or_default() += 1;
+        for (role, (name, text)) in p.names.iter().zip(&p.name_text).enumerate() {
+            if let (Some(n), Some(text)) = (name, text) {
+                names[role] = self.intern_name(n, text)?;
             }
         }
-        if p.dob != NONE && p.dob != 0 {
-            *self.stats.accepted.entry(IdKind::Dob).or_default() += 1;
-        }
-        let city = match p.city {
-            Some(c) => {
-                let id = self.cities.intern(c.into_boxed_str())?;
-                bump(&mut self.city_freq, id);
-                id
-            }
+        let city = match &p.city {
+            Some(c) => self.cities.intern_ref(c.as_str())?,
             None => NONE,
         };
-        let address = match record.address.as_deref().and_then(address_key) {
+        let address = match &p.address_key {
             Some(k) => {
-                let id = self.address_keys.intern(k.into_boxed_str())?;
+                let id = self.address_keys.intern_ref(k.as_str())?;
                 if id as usize == self.address_token_ends.len() {
-                    let key = self.address_keys.value(id).map_or("", |k| &**k);
-                    address_token_hashes(key, &mut self.address_tokens);
+                    address_token_hashes(k, &mut self.address_tokens);
                     // At most 32 hashes per key, and `check_len` bounds the
                     // number of keys: the total stays far below u32::MAX.
                     self.address_token_ends
@@ -975,15 +1008,6 @@ impl Dataset {
             }
             None => NONE,
         };
-        for r in &p.rejected {
-            *self
-                .stats
-                .excluded
-                .entry(r.kind)
-                .or_default()
-                .entry(r.reason.code().to_owned())
-                .or_default() += 1;
-        }
         self.rejected
             .extend(p.rejected.into_iter().map(|r| (ix, r)));
         self.rows.push(Row {
@@ -995,31 +1019,28 @@ impl Dataset {
             ids_len,
             source,
         });
-        self.ids.push(record.id());
-        self.seen.push((record.first_seen, record.last_seen));
-        self.consent.push(record.consent);
-        self.addresses
-            .push(record.address.map(String::into_boxed_str));
+        self.ids.push(RecordId(p.id.into_boxed_str()));
+        self.seen.push(p.seen);
+        self.consent.push(p.consent);
+        self.addresses.push(p.address.map(String::into_boxed_str));
         Ok(())
     }
 
-    fn push_slot(&mut self, slot: usize, ids: &mut Vec<u32>, lens: &mut [u8; 5]) -> Result<()> {
-        ids.sort_unstable();
-        ids.dedup();
-        // The builder caps values per kind at 255.
-        lens[slot] = ids.len() as u8;
-        for &id in ids.iter() {
-            bump(&mut self.value_freq[slot], id);
+    /// Appends `id` to the slot being filled (from `start`) unless present.
+    fn push_distinct(&mut self, start: usize, id: u32) {
+        if !self.values[start..].contains(&id) {
+            self.values.push(id);
         }
-        *self.stats.accepted.entry(ID_SLOTS[slot]).or_default() += ids.len() as u64;
-        self.values.extend_from_slice(ids);
-        ids.clear();
+    }
+
+    fn close_slot(&mut self, slot: usize, lens: &mut [u8; 5], start: usize) -> Result<()> {
+        // The builder caps values per kind at 255.
+        lens[slot] = (self.values.len() - start) as u8;
         check_len(self.values.len(), "identifier values")
     }
 
-    fn intern_name(&mut self, n: &PersonName, role: usize) -> Result<u32> {
-        let text = n.to_string();
-        let id = self.names.intern(text.clone().into_boxed_str())?;
+    fn intern_name(&mut self, n: &PersonName, text: &str) -> Result<u32> {
+        let id = self.names.intern_ref(text)?;
         if id as usize == self.name_info.len() {
             let first = n.tokens().first();
             let key = self.name_keys.intern(n.translit_key().into_boxed_str())?;
@@ -1036,7 +1057,7 @@ impl Dataset {
                     .into_boxed_str(),
             )?;
             self.name_info.push(NameEntry {
-                text: text.into_boxed_str(),
+                text: text.into(),
                 key,
                 stem,
                 phonetic,
@@ -1044,21 +1065,7 @@ impl Dataset {
                 gender: first.map_or(SurnameGender::Unknown, |t| t.surname_gender()),
             });
         }
-        let key = self.name_info[id as usize].key;
-        bump(&mut self.key_freq[role], key);
         Ok(id)
-    }
-
-    fn finish(&mut self) {
-        self.stats.records = self.rows.len() as u64;
-        for (slot, kind) in ID_SLOTS.iter().enumerate() {
-            self.stats
-                .distinct
-                .insert(*kind, self.value_freq[slot].len() as u64);
-        }
-        self.stats
-            .distinct
-            .insert(IdKind::Name, self.names.len() as u64);
     }
 
     /// The number of records.
@@ -1152,7 +1159,7 @@ impl Dataset {
     }
 }
 
-fn bump(freq: &mut Vec<u32>, id: u32) {
+pub(super) fn bump(freq: &mut Vec<u32>, id: u32) {
     let i = id as usize;
     if freq.len() <= i {
         freq.resize(i + 1, 0);

@@ -10,6 +10,7 @@
 
 mod dataset;
 mod fields;
+mod stream;
 
 use std::fmt;
 
@@ -21,6 +22,7 @@ pub use dataset::{
 };
 pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, slot, unpack_date};
 pub use fields::InputField;
+pub use stream::{DatasetStream, Dropped};
 
 use crate::normalize::Region;
 

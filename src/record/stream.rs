@@ -1,0 +1,584 @@
+//! Building a [`Dataset`] from batches: stage in arrival order, then renumber
+//! in record-ID order.
+//!
+//! Staging interns each batch as it comes (so the raw records can be dropped
+//! batch by batch); [`DatasetStream::finish`] then walks the records in ID
+//! order and renumbers every interned value by the order a build over
+//! ID-sorted records would have met it. The result is the dataset
+//! [`DatasetBuilder::build`] gives — the same record indices, the same value
+//! IDs, the same statistics — so nothing downstream depends on how the input
+//! was batched or ordered.
+
+use rayon::prelude::*;
+
+use super::dataset::{DatasetBuilder, Parsed, Row, bump, check_len, id_prefix, permute_in_place};
+use super::{Dataset, NONE, Record, RecordIx, RejectedValue};
+use crate::error::{ErrorKind, Result};
+use crate::normalize::{IdKind, Ymd};
+use crate::record::ID_SLOTS;
+
+/// Records normalised per parallel step; bounds the parsed values alive at once.
+const CHUNK: usize = 1 << 15;
+
+/// A [`Dataset`] being built from batches of records
+/// ([`DatasetBuilder::stream`]).
+///
+/// # Example
+/// ```
+/// use idstitch::{DatasetBuilder, Record};
+///
+/// let mut stream = DatasetBuilder::new().stream()?;
+/// for batch in [vec![Record::new("2", "web").email("a@b.ru")], vec![Record::new("1", "app")]] {
+///     stream.push(batch)?;
+/// }
+/// assert_eq!(stream.len(), 2);
+/// let ds = stream.finish()?;
+/// assert_eq!(ds.record(1)?.emails().collect::<Vec<_>>(), ["a@b.ru"]);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct DatasetStream {
+    builder: DatasetBuilder,
+    today: Ymd,
+    /// Records interned in arrival order (slots unsorted, no counts).
+    staged: Dataset,
+}
+
+/// What [`DatasetStream::finish_keep_first`] dropped.
+///
+/// # Example
+/// ```
+/// use idstitch::{DatasetBuilder, Record};
+///
+/// let mut stream = DatasetBuilder::new().stream()?;
+/// stream.push(vec![Record::new("1", "web"), Record::new("2", "web"), Record::new("1", "app")])?;
+/// let (ds, dropped) = stream.finish_keep_first()?;
+/// assert_eq!(ds.len(), 2);
+/// assert_eq!(dropped.duplicates, [2]);
+/// # Ok::<(), idstitch::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Arrival positions (0-based, over all batches) of records whose ID an
+    /// earlier record already had, ascending.
+    pub duplicates: Vec<u64>,
+}
+
+/// An old → new renumbering collected in first-seen order.
+struct Remap {
+    new_id: Vec<u32>,
+    order: Vec<u32>,
+}
+
+impl Remap {
+    fn new(len: usize) -> Remap {
+        Remap {
+            new_id: vec![NONE; len],
+            order: Vec::new(),
+        }
+    }
+
+    /// The new ID of `old`, and whether this is its first sighting.
+    fn map(&mut self, old: u32) -> (u32, bool) {
+        let slot = &mut self.new_id[old as usize];
+        if *slot != NONE {
+            return (*slot, false);
+        }
+        // At most as many new IDs as old ones, which fit below u32::MAX.
+        *slot = self.order.len() as u32;
+        self.order.push(old);
+        (*slot, true)
+    }
+}
+
+impl DatasetStream {
+    pub(super) fn new(builder: DatasetBuilder, today: Ymd) -> DatasetStream {
+        DatasetStream {
+            builder,
+            today,
+            staged: Dataset::empty(),
+        }
+    }
+
+    /// Normalises (in parallel) and interns a batch, then drops it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooMany`] past 4,294,967,294 records, distinct values
+    /// or identifier values, or 65,535 sources.
+    pub fn push(&mut self, records: Vec<Record>) -> Result<()> {
+        check_len(self.staged.len().saturating_add(records.len()), "records")?;
+        let mut rest = records.into_iter();
+        loop {
+            let chunk: Vec<Record> = rest.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let (builder, today) = (&self.builder, self.today);
+            let parsed: Vec<Parsed> = chunk
+                .into_par_iter()
+                .map(|r| builder.parse_owned(r, today))
+                .collect();
+            for p in parsed {
+                self.staged.push_staged(p)?;
+            }
+        }
+    }
+
+    /// Records pushed so far.
+    pub fn len(&self) -> usize {
+        self.staged.len()
+    }
+
+    /// Whether nothing was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.staged.is_empty()
+    }
+
+    /// The dataset, records in ID order.
+    ///
+    /// # Errors
+    /// [`ErrorKind::DuplicateRecordId`] when two records share an ID;
+    /// [`ErrorKind::TooMany`] past 65,535 sources.
+    pub fn finish(self) -> Result<Dataset> {
+        self.finish_with(false).map(|(ds, _)| ds)
+    }
+
+    /// As [`DatasetStream::finish`], but a record whose ID an earlier one
+    /// (in arrival order) already had is dropped and reported instead of
+    /// failing the build.
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooMany`] past 65,535 sources.
+    pub fn finish_keep_first(self) -> Result<(Dataset, Dropped)> {
+        self.finish_with(true)
+    }
+
+    fn finish_with(self, keep_first: bool) -> Result<(Dataset, Dropped)> {
+        let mut a = self.staged;
+        let n_in = a.ids.len();
+        // Sort a permutation by each ID's first eight bytes, then the ID,
+        // then arrival: equal IDs end up adjacent, earliest first.
+        let mut perm: Vec<(u64, u32)> = a
+            .ids
+            .iter()
+            .enumerate()
+            // `push` keeps the count below u32::MAX.
+            .map(|(i, id)| (id_prefix(id.as_str()), i as u32))
+            .collect();
+        let ids = &a.ids;
+        perm.par_sort_unstable_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| ids[x.1 as usize].cmp(&ids[y.1 as usize]))
+                .then(x.1.cmp(&y.1))
+        });
+        let mut order: Vec<u32> = Vec::with_capacity(n_in);
+        let mut dropped = Dropped::default();
+        for (k, &(prefix, pos)) in perm.iter().enumerate() {
+            let dup = k > 0 && {
+                let (p0, q) = perm[k - 1];
+                p0 == prefix && ids[q as usize] == ids[pos as usize]
+            };
+            if !dup {
+                order.push(pos);
+            } else if keep_first {
+                dropped.duplicates.push(u64::from(pos));
+            } else {
+                return Err(ErrorKind::DuplicateRecordId {
+                    id: ids[pos as usize].clone(),
+                }
+                .into());
+            }
+        }
+        drop(perm);
+        dropped.duplicates.sort_unstable();
+        let (mut d, remaps) = renumber(&a, &order)?;
+
+        // Per-record columns, moved into ID order.
+        let mut full = order.clone();
+        full.extend(
+            dropped
+                .duplicates
+                .iter()
+                // Positions come from u32 arrival indices.
+                .map(|&p| p as u32),
+        );
+        let mut new_ix = vec![NONE; n_in];
+        for (ix, &pos) in order.iter().enumerate() {
+            // Fewer than u32::MAX records (`push`).
+            new_ix[pos as usize] = ix as RecordIx;
+        }
+        let kept = order.len();
+        permute_in_place(&mut a.ids, full.clone());
+        a.ids.truncate(kept);
+        d.ids = std::mem::take(&mut a.ids);
+        permute_in_place(&mut a.addresses, full.clone());
+        a.addresses.truncate(kept);
+        d.addresses = std::mem::take(&mut a.addresses);
+        d.seen = order.iter().map(|&p| a.seen[p as usize]).collect();
+        d.consent = order.iter().map(|&p| a.consent[p as usize]).collect();
+        d.input_index = new_ix.iter().copied().filter(|&ix| ix != NONE).collect();
+        let mut rejected: Vec<(RecordIx, RejectedValue)> = std::mem::take(&mut a.rejected)
+            .into_iter()
+            .filter_map(|(pos, r)| {
+                let ix = new_ix[pos as usize];
+                (ix != NONE).then_some((ix, r))
+            })
+            .collect();
+        // Stable: a record's values keep their order.
+        rejected.par_sort_by_key(|(ix, _)| *ix);
+        for (_, r) in &rejected {
+            *d.stats
+                .excluded
+                .entry(r.kind)
+                .or_default()
+                .entry(r.reason.code().to_owned())
+                .or_default() += 1;
+        }
+        d.rejected = rejected;
+
+        // The interned values themselves, renumbered.
+        let Renumbered {
+            sources,
+            slots,
+            locals,
+            names,
+            keys,
+            cities,
+            addresses,
+        } = remaps;
+        let mut email_local: Vec<u32> = slots[0]
+            .order
+            .iter()
+            .map(|&o| locals.new_id[a.email_local[o as usize] as usize])
+            .collect();
+        std::mem::swap(&mut d.email_local, &mut email_local);
+        d.customer_system = slots[4]
+            .order
+            .iter()
+            .map(|&o| sources.new_id[a.customer_system[o as usize] as usize])
+            .collect();
+        let mut name_info = std::mem::take(&mut a.name_info);
+        let mut full = names.order.clone();
+        full.extend((0..name_info.len() as u32).filter(|&o| names.new_id[o as usize] == NONE));
+        permute_in_place(&mut name_info, full);
+        name_info.truncate(names.order.len());
+        for e in &mut name_info {
+            e.key = keys.new_id[e.key as usize];
+            e.stem = keys.new_id[e.stem as usize];
+            e.phonetic = keys.new_id[e.phonetic as usize];
+        }
+        d.name_info = name_info;
+        for &o in &addresses.order {
+            d.address_tokens.extend_from_slice(a.address_hashes(o));
+            // At most 32 hashes per key, and fewer keys than u32::MAX / 32.
+            d.address_token_ends.push(d.address_tokens.len() as u32);
+        }
+        a.sources.reorder(&sources.order, &sources.new_id);
+        a.emails.reorder(&slots[0].order, &slots[0].new_id);
+        a.email_locals.reorder(&locals.order, &locals.new_id);
+        a.phones.reorder(&slots[1].order, &slots[1].new_id);
+        a.loyalty.reorder(&slots[2].order, &slots[2].new_id);
+        a.devices.reorder(&slots[3].order, &slots[3].new_id);
+        a.customer_ids.reorder(&slots[4].order, &slots[4].new_id);
+        a.names.reorder(&names.order, &names.new_id);
+        a.name_keys.reorder(&keys.order, &keys.new_id);
+        a.cities.reorder(&cities.order, &cities.new_id);
+        a.address_keys.reorder(&addresses.order, &addresses.new_id);
+        d.sources = a.sources;
+        d.emails = a.emails;
+        d.email_locals = a.email_locals;
+        d.phones = a.phones;
+        d.loyalty = a.loyalty;
+        d.devices = a.devices;
+        d.customer_ids = a.customer_ids;
+        d.names = a.names;
+        d.name_keys = a.name_keys;
+        d.cities = a.cities;
+        d.address_keys = a.address_keys;
+
+        d.stats.records = d.rows.len() as u64;
+        for (slot, kind) in ID_SLOTS.iter().enumerate() {
+            d.stats
+                .distinct
+                .insert(*kind, d.value_freq[slot].len() as u64);
+        }
+        d.stats.distinct.insert(IdKind::Name, d.names.len() as u64);
+        Ok((d, dropped))
+    }
+}
+
+/// The renumberings [`renumber`] collected, handed to `finish_with`.
+struct Renumbered {
+    sources: Remap,
+    slots: [Remap; 5],
+    locals: Remap,
+    names: Remap,
+    keys: Remap,
+    cities: Remap,
+    addresses: Remap,
+}
+
+/// The rows, identifier columns and counts of the records at arrival
+/// positions `order`, in that order, with every value renumbered by first
+/// sighting in that order — the same sequence of first sightings a build
+/// over records sorted by ID makes.
+fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
+    let mut r = Renumbered {
+        sources: Remap::new(a.sources.len()),
+        slots: [
+            Remap::new(a.emails.len()),
+            Remap::new(a.phones.len()),
+            Remap::new(a.loyalty.len()),
+            Remap::new(a.devices.len()),
+            Remap::new(a.customer_ids.len()),
+        ],
+        locals: Remap::new(a.email_locals.len()),
+        names: Remap::new(a.names.len()),
+        keys: Remap::new(a.name_keys.len()),
+        cities: Remap::new(a.cities.len()),
+        addresses: Remap::new(a.address_keys.len()),
+    };
+    let mut d = Dataset::empty();
+    d.rows.reserve_exact(order.len());
+    d.values.reserve_exact(a.values.len());
+    let mut accepted = [0u64; 5];
+    let (mut names_accepted, mut dobs_accepted) = (0u64, 0u64);
+    let mut tmp: Vec<u32> = Vec::with_capacity(16);
+    for &pos in order {
+        let row = &a.rows[pos as usize];
+        let (source, _) = r.sources.map(u32::from(row.source));
+        let source = u16::try_from(source).map_err(|_| ErrorKind::TooMany {
+            what: "sources",
+            max: u64::from(u16::MAX),
+        })?;
+        // No more values than the staged dataset held, which fit u32.
+        let ids_start = d.values.len() as u32;
+        let mut ids_len = [0u8; 5];
+        for slot in 0..5 {
+            tmp.clear();
+            for &old in a.slot_values(pos, slot) {
+                let (id, first) = r.slots[slot].map(old);
+                if first && slot == 0 {
+                    r.locals.map(a.email_local[old as usize]);
+                } else if first && slot == 4 {
+                    r.sources.map(a.customer_system[old as usize]);
+                }
+                tmp.push(id);
+            }
+            tmp.sort_unstable();
+            ids_len[slot] = a.rows[pos as usize].ids_len[slot];
+            accepted[slot] += tmp.len() as u64;
+            for &id in &tmp {
+                bump(&mut d.value_freq[slot], id);
+            }
+            d.values.extend_from_slice(&tmp);
+        }
+        let mut names = [NONE; 3];
+        for (role, &old) in row.names.iter().enumerate() {
+            if old == NONE {
+                continue;
+            }
+            let (id, first) = r.names.map(old);
+            let e = &a.name_info[old as usize];
+            if first {
+                r.keys.map(e.key);
+                r.keys.map(e.stem);
+                r.keys.map(e.phonetic);
+            }
+            bump(&mut d.key_freq[role], r.keys.new_id[e.key as usize]);
+            names[role] = id;
+            names_accepted += 1;
+        }
+        if row.dob != NONE {
+            dobs_accepted += 1;
+        }
+        let city = if row.city == NONE {
+            NONE
+        } else {
+            let (id, _) = r.cities.map(row.city);
+            bump(&mut d.city_freq, id);
+            id
+        };
+        let address = if row.address == NONE {
+            NONE
+        } else {
+            r.addresses.map(row.address).0
+        };
+        d.rows.push(Row {
+            names,
+            dob: row.dob,
+            city,
+            address,
+            ids_start,
+            ids_len,
+            source,
+        });
+    }
+    if !order.is_empty() {
+        for (slot, kind) in ID_SLOTS.iter().enumerate() {
+            d.stats.accepted.insert(*kind, accepted[slot]);
+        }
+    }
+    if names_accepted > 0 {
+        d.stats.accepted.insert(IdKind::Name, names_accepted);
+    }
+    if dobs_accepted > 0 {
+        d.stats.accepted.insert(IdKind::Dob, dobs_accepted);
+    }
+    Ok((d, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::record::dataset::Interner;
+
+    fn all<K: Clone + std::hash::Hash + Eq>(i: &Interner<K>) -> Vec<K> {
+        // Interned IDs are below u32::MAX.
+        (0..i.len() as u32)
+            .filter_map(|id| i.value(id).cloned())
+            .collect()
+    }
+
+    /// Every stored part of a dataset, for equality.
+    fn parts(ds: &Dataset) -> impl PartialEq + std::fmt::Debug {
+        (
+            ds.ids.clone(),
+            ds.rows.clone(),
+            ds.values.clone(),
+            ds.stats.clone(),
+            (
+                all(&ds.emails),
+                ds.email_local.clone(),
+                all(&ds.email_locals),
+                all(&ds.phones),
+                all(&ds.loyalty),
+                all(&ds.customer_ids),
+                all(&ds.sources),
+                ds.customer_system.clone(),
+            ),
+            (
+                all(&ds.names),
+                ds.name_info
+                    .iter()
+                    .map(|e| (e.text.clone(), e.key, e.stem, e.phonetic))
+                    .collect::<Vec<_>>(),
+                all(&ds.name_keys),
+                all(&ds.cities),
+                all(&ds.address_keys),
+                ds.address_tokens.clone(),
+                ds.address_token_ends.clone(),
+            ),
+            (
+                ds.value_freq.clone(),
+                ds.key_freq.clone(),
+                ds.city_freq.clone(),
+                ds.seen.clone(),
+                ds.addresses.clone(),
+                ds.rejected.clone(),
+            ),
+        )
+    }
+
+    fn record(i: u32, seed: u32) -> Record {
+        let pick = |n: u32, k: u32| (seed.wrapping_mul(2_654_435_761).rotate_left(k) % n) as usize;
+        let first = ["Иван", "Ivan", "Анна", "Ольга", "Olga", "x"][pick(6, 1)];
+        let last = ["Петров", "Petrova", "Иванова", "Smith"][pick(4, 5)];
+        let mut r = Record::new(
+            format!("r{:03}", i * 7919 % 1000),
+            ["crm", "app", "pos"][pick(3, 9)],
+        )
+        .first_name(first)
+        .last_name(last)
+        .phone(format!("+7 912 000 00 {:02}", pick(20, 13)))
+        .email(format!(
+            "{}@mail.ru",
+            ["a", "b", "test", "c.d"][pick(4, 17)]
+        ))
+        .email(format!("{}@mail.ru", ["a", "e"][pick(2, 21)]))
+        .birth_date(["1990-01-02", "02.01.1990", "", "31.02.1990"][pick(4, 25)])
+        .city(["Москва", "Moscow", "Казань"][pick(3, 29)])
+        .address(["ул. Ленина, 5", "Lenina 5 kv 3", ""][pick(3, 3)]);
+        if pick(3, 7) == 0 {
+            r = r
+                .customer_id("crm", format!("C{}", pick(5, 11)))
+                .loyalty_card(format!("{}", pick(4, 15)));
+        }
+        r
+    }
+
+    fn builder() -> DatasetBuilder {
+        DatasetBuilder::new().today(Ymd::new(2026, 1, 1).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any batching and any input order give the dataset of one build
+        /// over the records (sorted by ID inside).
+        #[test]
+        fn batches_and_order_do_not_change_the_dataset(
+            seeds in proptest::collection::vec(any::<u32>(), 1..120),
+            cuts in proptest::collection::vec(any::<usize>(), 0..6),
+            shift in any::<usize>(),
+        ) {
+            let records: Vec<Record> =
+                seeds.iter().enumerate().map(|(i, &s)| record(i as u32, s)).collect();
+            // Distinct IDs (the generator's IDs repeat past 1,000 records).
+            let whole = builder().build(records.clone()).unwrap();
+            let mut shuffled = records.clone();
+            shuffled.rotate_left(shift % records.len());
+            shuffled.reverse();
+            let mut stream = builder().stream().unwrap();
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (shuffled.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut rest = shuffled.clone();
+            let mut taken = 0;
+            for c in cuts {
+                let tail = rest.split_off(c - taken);
+                stream.push(std::mem::replace(&mut rest, tail)).unwrap();
+                taken = c;
+            }
+            stream.push(rest).unwrap();
+            let streamed = stream.finish().unwrap();
+            prop_assert_eq!(parts(&whole), parts(&streamed));
+            for (pos, r) in shuffled.iter().enumerate() {
+                let ix = streamed.input_order()[pos] as usize;
+                prop_assert_eq!(streamed.record_ids()[ix].as_str(), r.id.as_str());
+            }
+        }
+
+        /// Keeping the first of each ID equals building without the later ones.
+        #[test]
+        fn later_duplicates_are_dropped_and_reported(
+            seeds in proptest::collection::vec(any::<u32>(), 1..80),
+            dups in proptest::collection::vec((any::<usize>(), any::<u32>()), 1..10),
+        ) {
+            let mut records: Vec<Record> =
+                seeds.iter().enumerate().map(|(i, &s)| record(i as u32, s)).collect();
+            let originals = records.len();
+            let mut expected = Vec::new();
+            for (at, seed) in dups {
+                let copy_of = at % originals;
+                let mut r = record(copy_of as u32, seed);
+                r.source = "later".into();
+                records.push(r);
+                expected.push((records.len() - 1) as u64);
+            }
+            let mut stream = builder().stream().unwrap();
+            stream.push(records.clone()).unwrap();
+            let (ds, dropped) = stream.finish_keep_first().unwrap();
+            prop_assert_eq!(&dropped.duplicates, &expected);
+            let kept = builder().build(records[..originals].to_vec()).unwrap();
+            prop_assert_eq!(parts(&kept), parts(&ds));
+            prop_assert_eq!(ds.input_order(), kept.input_order());
+            let mut again = builder().stream().unwrap();
+            again.push(records).unwrap();
+            let err = again.finish().unwrap_err();
+            let duplicate = matches!(err.kind(), ErrorKind::DuplicateRecordId { .. });
+            prop_assert!(duplicate);
+        }
+    }
+}
