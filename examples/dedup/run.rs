@@ -112,6 +112,8 @@ struct ProfileSection {
 struct BlockingSection {
     max_block_size: Option<usize>,
     window: Option<usize>,
+    partial_max_block_size: Option<usize>,
+    partial_window: Option<usize>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -398,6 +400,12 @@ pub(crate) fn blocking_config(rules: &[BlockingRule], config: &Config) -> Blocki
     }
     if let Some(n) = config.blocking.window {
         blocking = blocking.window(n);
+    }
+    if let Some(n) = config.blocking.partial_max_block_size {
+        blocking = blocking.partial_max_block_size(n);
+    }
+    if let Some(n) = config.blocking.partial_window {
+        blocking = blocking.partial_window(n);
     }
     blocking
 }

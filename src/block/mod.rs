@@ -8,9 +8,16 @@
 //! - a block whose key is a [generic value](GenericValues) yields no pairs;
 //! - a block of at most [`max_block_size`](BlockingConfig::max_block_size)
 //!   records yields all its pairs;
-//! - a larger block is sorted by name and birth date and each record is paired
-//!   with the next [`window`](BlockingConfig::window) records only (a sorted
-//!   neighbourhood), which still chains one person's many records together.
+//! - a larger block is sorted by name (alphabetical rank of the surname and
+//!   first-name keys) and birth date and each record is paired with the next
+//!   [`window`](BlockingConfig::window) records only (a sorted
+//!   neighbourhood), which still chains one person's many records together;
+//! - rules keyed on less than a whole name ([`BlockingRule::partial_name`])
+//!   use tighter bounds of their own
+//!   ([`partial_max_block_size`](BlockingConfig::partial_max_block_size) 8,
+//!   [`partial_window`](BlockingConfig::partial_window) 3): at millions of
+//!   records their blocks are strangers sharing a popular first name and
+//!   birthday, whose pairs would otherwise grow with the square of the data.
 //!
 //! So a record yields at most `K = max(max_block_size − 1, 2 · window)` pairs
 //! per key it holds, and a rule at most `n · V · K / 2` pairs over `n` records
@@ -137,6 +144,33 @@ impl BlockingRule {
         }
     }
 
+    /// Whether this rule is keyed on less than a whole name (first name +
+    /// birth date, phonetic code + city, address number, birth date alone).
+    /// At millions of records their blocks fill with strangers who share a
+    /// popular first name and birthday, so blocks over
+    /// [`BlockingConfig::partial_max_block_size`] are paired by a narrower
+    /// window ([`BlockingConfig::partial_window`]). Rules keyed on a whole
+    /// name (surname + birth date, first name + surname) and on identifiers
+    /// keep the general bounds.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::BlockingRule;
+    ///
+    /// assert!(BlockingRule::FirstNameBirthDate.partial_name());
+    /// assert!(!BlockingRule::SurnameBirthDate.partial_name());
+    /// assert!(!BlockingRule::Phone.partial_name());
+    /// ```
+    pub const fn partial_name(self) -> bool {
+        matches!(
+            self,
+            BlockingRule::FirstNameBirthDate
+                | BlockingRule::NamePhoneticCity
+                | BlockingRule::SurnameAddress
+                | BlockingRule::BirthDate
+        )
+    }
+
     /// The prior match probability assumed for this rule's pairs before
     /// training, and the value training shrinks towards when the pairs carry
     /// little other evidence: 0.9 for a shared identifier, 0.5 for name keys.
@@ -200,6 +234,18 @@ pub struct BlockingConfig {
     max_block_size: usize,
     window: usize,
     generic: GenericConfig,
+    #[serde(default = "default_partial_max_block_size")]
+    partial_max_block_size: usize,
+    #[serde(default = "default_partial_window")]
+    partial_window: usize,
+}
+
+fn default_partial_max_block_size() -> usize {
+    BlockingConfig::default().partial_max_block_size
+}
+
+fn default_partial_window() -> usize {
+    BlockingConfig::default().partial_window
 }
 
 impl Default for BlockingConfig {
@@ -209,6 +255,8 @@ impl Default for BlockingConfig {
             max_block_size: 50,
             window: 10,
             generic: GenericConfig::default(),
+            partial_max_block_size: 8,
+            partial_window: 3,
         }
     }
 }
@@ -241,6 +289,26 @@ impl BlockingConfig {
         self
     }
 
+    /// Blocks of a [partial-name rule](BlockingRule::partial_name) up to
+    /// this size yield all their pairs (default 8): every block of a
+    /// registry of thousands, most of a million customers'.
+    #[must_use]
+    pub fn partial_max_block_size(mut self, n: usize) -> BlockingConfig {
+        self.partial_max_block_size = n;
+        self
+    }
+
+    /// In larger blocks of a partial-name rule each record is paired with
+    /// this many sorted neighbours (default 3). Such blocks are mostly
+    /// strangers: with the general window, their pairs grew with the square
+    /// of the data (10M records: 45.2M candidate pairs instead of 24.6M, the
+    /// same accuracy; `docs/PERFORMANCE.md`).
+    #[must_use]
+    pub fn partial_window(mut self, n: usize) -> BlockingConfig {
+        self.partial_window = n;
+        self
+    }
+
     /// Generic-value thresholds.
     #[must_use]
     pub fn generic(mut self, generic: GenericConfig) -> BlockingConfig {
@@ -253,9 +321,15 @@ impl BlockingConfig {
         &self.rules
     }
 
-    /// `K`: the most pairs one record gets from one key it holds.
+    /// `K`: the most pairs one record gets from one key it holds (the
+    /// larger of the general and the partial-name bounds).
     pub fn pair_bound_per_key(&self) -> usize {
-        self.max_block_size.saturating_sub(1).max(2 * self.window)
+        let general = self.max_block_size.saturating_sub(1).max(2 * self.window);
+        let partial = self
+            .partial_max_block_size
+            .saturating_sub(1)
+            .max(2 * self.partial_window);
+        general.max(partial)
     }
 
     fn validate(&self) -> Result<()> {
@@ -273,6 +347,15 @@ impl BlockingConfig {
         }
         if !(1..=1_000).contains(&self.window) {
             return Err(Error::config("window", "must be in 1..=1000"));
+        }
+        if !(2..=10_000).contains(&self.partial_max_block_size) {
+            return Err(Error::config(
+                "partial_max_block_size",
+                "must be in 2..=10000",
+            ));
+        }
+        if !(1..=1_000).contains(&self.partial_window) {
+            return Err(Error::config("partial_window", "must be in 1..=1000"));
         }
         self.generic.validate()
     }
@@ -364,6 +447,7 @@ impl Candidates {
             .map(|s| Inverted::build(ds, s))
             .collect();
         let generic = GenericValues::detect_in(ds, &cfg.generic, &index);
+        let ranks = key_ranks(ds);
         let mut stats = BlockingStats {
             records: ds.len() as u64,
             pair_bound_per_key: cfg.pair_bound_per_key() as u64,
@@ -376,8 +460,8 @@ impl Candidates {
         let mut pairs: Vec<CandidatePair> = Vec::new();
         for (index_of_rule, &rule) in cfg.rules.iter().enumerate() {
             let (found, mut rs) = match rule.kind().and_then(slot) {
-                Some(s) => block_values(ds, cfg, &index[s], &generic, s),
-                None => block_keys(ds, cfg, rule),
+                Some(s) => block_values(ds, cfg, &ranks, &index[s], &generic, s),
+                None => block_keys(ds, cfg, &ranks, rule),
             };
             rs.rule = Some(rule);
             rs.pairs = found.len() as u64;
@@ -466,6 +550,7 @@ impl Inverted {
 fn block_values(
     ds: &Dataset,
     cfg: &BlockingConfig,
+    ranks: &[u32],
     inv: &Inverted,
     generic: &GenericValues,
     slot: usize,
@@ -483,7 +568,13 @@ fn block_values(
                         st.blocks += 1;
                         st.largest_block = st.largest_block.max(m.len() as u64);
                     } else {
-                        emit_block(ds, cfg, m, &mut out, &mut st);
+                        let block = Block {
+                            ds,
+                            cfg,
+                            ranks,
+                            partial: false,
+                        };
+                        block.emit(m, &mut out, &mut st);
                     }
                 }
                 (out, st)
@@ -495,7 +586,18 @@ fn block_values(
     (pairs, stats)
 }
 
-fn block_keys(ds: &Dataset, cfg: &BlockingConfig, rule: BlockingRule) -> (Vec<u64>, RuleStats) {
+fn block_keys(
+    ds: &Dataset,
+    cfg: &BlockingConfig,
+    ranks: &[u32],
+    rule: BlockingRule,
+) -> (Vec<u64>, RuleStats) {
+    let block = Block {
+        ds,
+        cfg,
+        ranks,
+        partial: rule.partial_name(),
+    };
     let mut keyed: Vec<(u64, RecordIx)> = (0..ds.len() as u32)
         .into_par_iter()
         .fold(Vec::new, |mut out, r| {
@@ -523,7 +625,7 @@ fn block_keys(ds: &Dataset, cfg: &BlockingConfig, rule: BlockingRule) -> (Vec<u6
                 if w[1] - w[0] >= 2 {
                     members.clear();
                     members.extend(keyed[w[0]..w[1]].iter().map(|&(_, r)| r));
-                    emit_block(ds, cfg, &members, &mut out, &mut st);
+                    block.emit(&members, &mut out, &mut st);
                 }
                 (out, st, members)
             },
@@ -606,50 +708,74 @@ fn all_pairs(n: usize) -> u64 {
     n * n.saturating_sub(1) / 2
 }
 
-/// Pairs from one block of distinct, ascending record indices.
-fn emit_block(
-    ds: &Dataset,
-    cfg: &BlockingConfig,
-    members: &[RecordIx],
-    out: &mut Vec<u64>,
-    st: &mut RuleStats,
-) {
-    let n = members.len();
-    st.blocks += 1;
-    st.largest_block = st.largest_block.max(n as u64);
-    if n <= cfg.max_block_size {
-        for (i, &a) in members.iter().enumerate() {
-            for &b in &members[i + 1..] {
-                out.push(pack(a, b));
+/// The alphabetical rank of every name key, so a sorted neighbourhood puts
+/// similar spellings side by side (key IDs are first-seen order).
+fn key_ranks(ds: &Dataset) -> Vec<u32> {
+    // Fewer keys than u32::MAX (`Dataset` invariant).
+    let mut ids: Vec<u32> = (0..ds.name_keys.len() as u32).collect();
+    ids.par_sort_unstable_by(|&x, &y| ds.name_keys.value(x).cmp(&ds.name_keys.value(y)));
+    let mut ranks = vec![0u32; ids.len()];
+    for (rank, &id) in ids.iter().enumerate() {
+        ranks[id as usize] = rank as u32;
+    }
+    ranks
+}
+
+/// How one rule's blocks become pairs.
+struct Block<'a> {
+    ds: &'a Dataset,
+    cfg: &'a BlockingConfig,
+    ranks: &'a [u32],
+    /// Whether the rule is a partial-name one (its own bounds).
+    partial: bool,
+}
+
+impl Block<'_> {
+    /// Pairs from one block of distinct, ascending record indices.
+    fn emit(&self, members: &[RecordIx], out: &mut Vec<u64>, st: &mut RuleStats) {
+        let (ds, cfg) = (self.ds, self.cfg);
+        let n = members.len();
+        st.blocks += 1;
+        st.largest_block = st.largest_block.max(n as u64);
+        let (limit, w) = if self.partial {
+            (cfg.partial_max_block_size, cfg.partial_window)
+        } else {
+            (cfg.max_block_size, cfg.window)
+        };
+        if n <= limit {
+            for (i, &a) in members.iter().enumerate() {
+                for &b in &members[i + 1..] {
+                    out.push(pack(a, b));
+                }
+            }
+            return;
+        }
+        // Sorted neighbourhood: similar records end up next to each other.
+        let rank = |k: u32| self.ranks.get(k as usize).copied().unwrap_or(NONE);
+        let mut sorted: Vec<(u32, u32, u32, RecordIx)> = members
+            .iter()
+            .map(|&r| {
+                let row = &ds.rows[r as usize];
+                let key = |role: NameRole| {
+                    ds.name_info
+                        .get(row.names[role as usize] as usize)
+                        .map_or(NONE, |e| rank(e.key))
+                };
+                (key(NameRole::Surname), key(NameRole::First), row.dob, r)
+            })
+            .collect();
+        sorted.sort_unstable();
+        let mut emitted = 0u64;
+        for i in 0..n {
+            for j in i + 1..(i + 1 + w).min(n) {
+                let (a, b) = (sorted[i].3, sorted[j].3);
+                out.push(pack(a.min(b), a.max(b)));
+                emitted += 1;
             }
         }
-        return;
+        st.windowed_blocks += 1;
+        st.pairs_skipped_by_window += all_pairs(n) - emitted;
     }
-    // Sorted neighbourhood: similar records end up next to each other.
-    let mut sorted: Vec<(u32, u32, u32, RecordIx)> = members
-        .iter()
-        .map(|&r| {
-            let row = &ds.rows[r as usize];
-            let key = |role: NameRole| {
-                ds.name_info
-                    .get(row.names[role as usize] as usize)
-                    .map_or(NONE, |e| e.key)
-            };
-            (key(NameRole::Surname), key(NameRole::First), row.dob, r)
-        })
-        .collect();
-    sorted.sort_unstable();
-    let w = cfg.window;
-    let mut emitted = 0u64;
-    for i in 0..n {
-        for j in i + 1..(i + 1 + w).min(n) {
-            let (a, b) = (sorted[i].3, sorted[j].3);
-            out.push(pack(a.min(b), a.max(b)));
-            emitted += 1;
-        }
-    }
-    st.windowed_blocks += 1;
-    st.pairs_skipped_by_window += all_pairs(n) - emitted;
 }
 
 fn pack(a: RecordIx, b: RecordIx) -> u64 {

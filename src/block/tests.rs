@@ -389,3 +389,83 @@ fn set_operations() {
     assert_eq!(all_pairs(1), 0);
     assert_eq!(all_pairs(4), 6);
 }
+
+#[test]
+fn large_first_name_blocks_are_windowed_in_surname_order() {
+    // Twenty Анна born on one day: strangers with different surnames, and
+    // one person's two records whose surnames are two spellings of one
+    // (Петрова / Petrova: the same transliteration key, so sorted together).
+    let surnames = [
+        "Смирнова",
+        "Кузнецова",
+        "Попова",
+        "Васильева",
+        "Соколова",
+        "Михайлова",
+        "Новикова",
+        "Фёдорова",
+        "Морозова",
+        "Волкова",
+        "Алексеева",
+        "Лебедева",
+        "Семёнова",
+        "Егорова",
+        "Павлова",
+        "Козлова",
+        "Зайцева",
+        "Белова",
+    ];
+    let mut records: Vec<Record> = surnames
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            Record::new(format!("s{i:02}"), "crm")
+                .first_name("Анна")
+                .last_name(*s)
+                .birth_date("1990-05-17")
+        })
+        .collect();
+    records.push(
+        Record::new("p1", "crm")
+            .first_name("Анна")
+            .last_name("Петрова")
+            .birth_date("1990-05-17"),
+    );
+    records.push(
+        Record::new("p2", "web")
+            .first_name("Anna")
+            .last_name("Petrova")
+            .birth_date("17.05.1990"),
+    );
+    let ds = build(records);
+    let rule = BlockingRule::FirstNameBirthDate;
+    let c = Candidates::find(&ds, &BlockingConfig::new().rules([rule])).unwrap();
+    // n · w − w(w + 1) / 2 pairs of 20 records with a window of 3.
+    assert_eq!(c.pairs().len(), 20 * 3 - 6);
+    // One block per nickname group of Анна, each windowed alike.
+    let st = &c.stats().rules[0];
+    assert!(st.windowed_blocks >= 1);
+    assert_eq!(
+        st.pairs_skipped_by_window,
+        st.windowed_blocks * (20 * 19 / 2 - 54)
+    );
+    assert!(
+        ids(&ds, &c)
+            .iter()
+            .any(|(a, b, _)| (a.as_str(), b.as_str()) == ("p1", "p2"))
+    );
+    let tight = BlockingConfig::new().rules([rule]).partial_window(1);
+    assert_eq!(Candidates::find(&ds, &tight).unwrap().pairs().len(), 19);
+
+    // With the partial-name bound raised, or under a whole-name rule, the
+    // block keeps every pair.
+    let all = BlockingConfig::new()
+        .rules([rule])
+        .partial_max_block_size(20);
+    assert_eq!(
+        Candidates::find(&ds, &all).unwrap().pairs().len(),
+        20 * 19 / 2
+    );
+    let whole = BlockingConfig::new().rules([BlockingRule::SurnameBirthDate]);
+    assert_eq!(Candidates::find(&ds, &whole).unwrap().pairs().len(), 1);
+}

@@ -287,6 +287,8 @@ impl PyResolver {
         rules = None,
         max_block_size = 50,
         window = 10,
+        partial_max_block_size = 8,
+        partial_window = 3,
         single_valued_systems = Vec::new(),
         trusted_systems = Vec::new(),
         limits = None,
@@ -306,6 +308,8 @@ impl PyResolver {
         rules: Option<Vec<String>>,
         max_block_size: usize,
         window: usize,
+        partial_max_block_size: usize,
+        partial_window: usize,
         single_valued_systems: Vec<String>,
         trusted_systems: Vec<String>,
         limits: Option<HashMap<String, Option<usize>>>,
@@ -320,7 +324,9 @@ impl PyResolver {
     ) -> PyResult<Self> {
         let mut blocking = BlockingConfig::new()
             .max_block_size(max_block_size)
-            .window(window);
+            .window(window)
+            .partial_max_block_size(partial_max_block_size)
+            .partial_window(partial_window);
         if let Some(rules) = rules {
             let rules = rules
                 .iter()

@@ -170,6 +170,7 @@ class Resolver:
 
     def __init__(self, *, region: str = "RU", threshold: float = 0.5,
                  rules: Optional[Sequence[str]] = None, max_block_size: int = 50, window: int = 10,
+                 partial_max_block_size: int = 8, partial_window: int = 3,
                  single_valued_systems: Sequence[str] = (), trusted_systems: Sequence[str] = (),
                  limits: Optional[Mapping[str, Optional[int]]] = None, strong_link: float = 0.75,
                  birth_dates_cannot_link: bool = True, first_names_cannot_link: bool = True,
@@ -179,6 +180,7 @@ class Resolver:
         self._native = _native.Resolver(
             region=region, threshold=threshold, rules=None if rules is None else list(rules),
             max_block_size=max_block_size, window=window,
+            partial_max_block_size=partial_max_block_size, partial_window=partial_window,
             single_valued_systems=list(single_valued_systems), trusted_systems=list(trusted_systems),
             limits=None if limits is None else {k: (None if v in (None, 0) else int(v)) for k, v in limits.items()},
             strong_link=strong_link, birth_dates_cannot_link=birth_dates_cannot_link,
@@ -303,7 +305,7 @@ def _config_kwargs(cfg: Mapping[str, Any]) -> Dict[str, Any]:
         raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
     kw: Dict[str, Any] = {k: cfg[k] for k in ("region", "threshold", "rules", "columns") if k in cfg}
     for key, value in cfg.get("blocking", {}).items():
-        if key not in ("max_block_size", "window"):
+        if key not in ("max_block_size", "window", "partial_max_block_size", "partial_window"):
             raise ConfigError(f"unknown config key blocking.{key}")
         kw[key] = value
     cluster = dict(cfg.get("cluster", {}))

@@ -20,7 +20,8 @@ def evaluate_json(predicted: List[int], truth: List[int]) -> str: ...
 
 class Resolver:
     def __init__(self, *, region: str = "RU", threshold: float = 0.5, rules: Optional[List[str]] = None,
-                 max_block_size: int = 50, window: int = 10, single_valued_systems: List[str] = ...,
+                 max_block_size: int = 50, window: int = 10, partial_max_block_size: int = 8,
+                 partial_window: int = 3, single_valued_systems: List[str] = ...,
                  trusted_systems: List[str] = ..., limits: Optional[Dict[str, Optional[int]]] = None,
                  strong_link: float = 0.75, birth_dates_cannot_link: bool = True,
                  first_names_cannot_link: bool = True, source_priority: List[str] = ...,
