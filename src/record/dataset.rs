@@ -925,149 +925,211 @@ impl Dataset {
         }
     }
 
-    /// Interns one parsed record at the end, in arrival order (the staging
-    /// step of [`DatasetStream`]): identifier IDs per slot are kept distinct
-    /// in first-seen order, and no frequencies or statistics are counted —
-    /// [`DatasetStream::finish`] renumbers everything in record-ID order and
-    /// counts them there.
-    pub(super) fn push_staged(&mut self, p: Parsed) -> Result<()> {
-        // `DatasetStream::push` checked the record count fits below u32::MAX.
-        let ix = self.rows.len() as u32;
-        let source = self.sources.intern_ref(p.source.as_str())?;
-        let source = u16::try_from(source).map_err(|_| ErrorKind::TooMany {
-            what: "sources",
-            max: u64::from(u16::MAX),
-        })?;
-        let ids_start = u32::try_from(self.values.len()).map_err(|_| ErrorKind::TooMany {
-            what: "identifier values",
-            max: u64::from(u32::MAX),
-        })?;
-        let mut ids_len = [0u8; 5];
-        let start = self.values.len();
-        for e in &p.emails {
-            let id = self.emails.intern_ref(e.as_str())?;
-            if id as usize == self.email_local.len() {
-                let local = self.email_locals.intern_ref(e.local())?;
-                self.email_local.push(local);
-            }
-            self.push_distinct(start, id);
-        }
-        self.close_slot(0, &mut ids_len, start)?;
-        let start = self.values.len();
-        for ph in &p.phones {
-            let id = self.phones.intern(ph.e164())?;
-            self.push_distinct(start, id);
-        }
-        self.close_slot(1, &mut ids_len, start)?;
-        let start = self.values.len();
-        for l in &p.loyalty {
-            let id = self.loyalty.intern_ref(l.as_str())?;
-            self.push_distinct(start, id);
-        }
-        self.close_slot(2, &mut ids_len, start)?;
-        let start = self.values.len();
-        for d in &p.devices {
-            let id = self.devices.intern(*d)?;
-            self.push_distinct(start, id);
-        }
-        self.close_slot(3, &mut ids_len, start)?;
-        let start = self.values.len();
-        for c in &p.customer_ids {
-            let id = self
-                .customer_ids
-                .intern((c.system().into(), c.id().into()))?;
-            if id as usize == self.customer_system.len() {
-                let system = self.sources.intern_ref(c.system())?;
-                self.customer_system.push(system);
-            }
-            self.push_distinct(start, id);
-        }
-        self.close_slot(4, &mut ids_len, start)?;
-
-        let mut names = [NONE; 3];
-        for (role, (name, text)) in p.names.iter().zip(&p.name_text).enumerate() {
-            if let (Some(n), Some(text)) = (name, text) {
-                names[role] = self.intern_name(n, text)?;
-            }
-        }
-        let city = match &p.city {
-            Some(c) => self.cities.intern_ref(c.as_str())?,
-            None => NONE,
-        };
-        let address = match &p.address_key {
-            Some(k) => {
-                let id = self.address_keys.intern_ref(k.as_str())?;
-                if id as usize == self.address_token_ends.len() {
-                    address_token_hashes(k, &mut self.address_tokens);
-                    // At most 32 hashes per key, and `check_len` bounds the
-                    // number of keys: the total stays far below u32::MAX.
-                    self.address_token_ends
-                        .push(self.address_tokens.len() as u32);
+    /// Interns a batch of parsed records at the end, in arrival order (the
+    /// staging step of [`DatasetStream`]): identifier IDs per slot are kept
+    /// distinct in first-seen order, and no frequencies or statistics are
+    /// counted — [`DatasetStream::finish`] renumbers everything in record-ID
+    /// order and counts them there, so the staged numbering is free to come
+    /// from two interning tasks running side by side. The records' IDs,
+    /// addresses and rejected values are moved out of `parsed`.
+    pub(super) fn push_staged(&mut self, parsed: &mut [Parsed]) -> Result<()> {
+        let shared: &[Parsed] = parsed;
+        // Two tasks over disjoint dictionaries; each writes, per record, its
+        // IDs with a count before every multi-valued slot.
+        let (contacts, names) = rayon::join(
+            || -> Result<Vec<u32>> {
+                let mut out = Vec::with_capacity(shared.len() * 6);
+                for p in shared {
+                    out.push(self.sources.intern_ref(p.source.as_str())?);
+                    let at = open_slot(&mut out);
+                    for e in &p.emails {
+                        let id = self.emails.intern_ref(e.as_str())?;
+                        if id as usize == self.email_local.len() {
+                            let local = self.email_locals.intern_ref(e.local())?;
+                            self.email_local.push(local);
+                        }
+                        push_distinct(&mut out, at, id);
+                    }
+                    close_slot(&mut out, at);
+                    let at = open_slot(&mut out);
+                    for c in &p.customer_ids {
+                        let id = self
+                            .customer_ids
+                            .intern((c.system().into(), c.id().into()))?;
+                        if id as usize == self.customer_system.len() {
+                            let system = self.sources.intern_ref(c.system())?;
+                            self.customer_system.push(system);
+                        }
+                        push_distinct(&mut out, at, id);
+                    }
+                    close_slot(&mut out, at);
                 }
-                id
-            }
-            None => NONE,
-        };
-        self.rejected
-            .extend(p.rejected.into_iter().map(|r| (ix, r)));
-        self.rows.push(Row {
-            names,
-            dob: if p.dob == 0 { NONE } else { p.dob },
-            city,
-            address,
-            ids_start,
-            ids_len,
-            source,
-        });
-        self.ids.push(RecordId(p.id.into_boxed_str()));
-        self.seen.push(p.seen);
-        self.consent.push(p.consent);
-        self.addresses.push(p.address.map(String::into_boxed_str));
+                Ok(out)
+            },
+            || -> Result<Vec<u32>> {
+                let mut out = Vec::with_capacity(shared.len() * 10);
+                for p in shared {
+                    let at = open_slot(&mut out);
+                    for ph in &p.phones {
+                        push_distinct(&mut out, at, self.phones.intern(ph.e164())?);
+                    }
+                    close_slot(&mut out, at);
+                    let at = open_slot(&mut out);
+                    for l in &p.loyalty {
+                        push_distinct(&mut out, at, self.loyalty.intern_ref(l.as_str())?);
+                    }
+                    close_slot(&mut out, at);
+                    let at = open_slot(&mut out);
+                    for d in &p.devices {
+                        push_distinct(&mut out, at, self.devices.intern(*d)?);
+                    }
+                    close_slot(&mut out, at);
+                    for (name, text) in p.names.iter().zip(&p.name_text) {
+                        out.push(match (name, text) {
+                            (Some(n), Some(text)) => intern_name(
+                                &mut self.names,
+                                &mut self.name_keys,
+                                &mut self.name_info,
+                                n,
+                                text,
+                            )?,
+                            _ => NONE,
+                        });
+                    }
+                    out.push(match &p.city {
+                        Some(c) => self.cities.intern_ref(c.as_str())?,
+                        None => NONE,
+                    });
+                    out.push(match &p.address_key {
+                        Some(k) => {
+                            let id = self.address_keys.intern_ref(k.as_str())?;
+                            if id as usize == self.address_token_ends.len() {
+                                address_token_hashes(k, &mut self.address_tokens);
+                                // At most 32 hashes per key, and `check_len`
+                                // bounds the number of keys: the total stays
+                                // far below u32::MAX.
+                                self.address_token_ends
+                                    .push(self.address_tokens.len() as u32);
+                            }
+                            id
+                        }
+                        None => NONE,
+                    });
+                }
+                Ok(out)
+            },
+        );
+        let (contacts, names) = (contacts?, names?);
+        let (mut i, mut j) = (0usize, 0usize);
+        for p in parsed.iter_mut() {
+            // `DatasetStream::push` checked the record count fits below u32::MAX.
+            let ix = self.rows.len() as u32;
+            let source = u16::try_from(contacts[i]).map_err(|_| ErrorKind::TooMany {
+                what: "sources",
+                max: u64::from(u16::MAX),
+            })?;
+            i += 1;
+            let ids_start = u32::try_from(self.values.len()).map_err(|_| ErrorKind::TooMany {
+                what: "identifier values",
+                max: u64::from(u32::MAX),
+            })?;
+            let mut ids_len = [0u8; 5];
+            // Slots in storage order: e-mail and customer ID from the first
+            // task, phone, loyalty card and device from the second.
+            let mut take = |from: &[u32], at: &mut usize, slot: usize| {
+                let n = from[*at] as usize;
+                self.values.extend_from_slice(&from[*at + 1..*at + 1 + n]);
+                // The builder caps values per kind at 255.
+                ids_len[slot] = n as u8;
+                *at += 1 + n;
+            };
+            take(&contacts, &mut i, 0);
+            take(&names, &mut j, 1);
+            take(&names, &mut j, 2);
+            take(&names, &mut j, 3);
+            take(&contacts, &mut i, 4);
+            check_len(self.values.len(), "identifier values")?;
+            let row_names = [names[j], names[j + 1], names[j + 2]];
+            let (city, address) = (names[j + 3], names[j + 4]);
+            j += 5;
+            self.rejected
+                .extend(std::mem::take(&mut p.rejected).into_iter().map(|r| (ix, r)));
+            self.rows.push(Row {
+                names: row_names,
+                dob: if p.dob == 0 { NONE } else { p.dob },
+                city,
+                address,
+                ids_start,
+                ids_len,
+                source,
+            });
+            self.ids
+                .push(RecordId(std::mem::take(&mut p.id).into_boxed_str()));
+            self.seen.push(p.seen);
+            self.consent.push(p.consent);
+            self.addresses
+                .push(p.address.take().map(String::into_boxed_str));
+        }
         Ok(())
     }
+}
 
-    /// Appends `id` to the slot being filled (from `start`) unless present.
-    fn push_distinct(&mut self, start: usize, id: u32) {
-        if !self.values[start..].contains(&id) {
-            self.values.push(id);
-        }
+/// Starts a count-prefixed slot in an interning task's output.
+fn open_slot(out: &mut Vec<u32>) -> usize {
+    out.push(0);
+    out.len() - 1
+}
+
+/// Appends `id` to the slot opened at `at` unless it holds it already.
+fn push_distinct(out: &mut Vec<u32>, at: usize, id: u32) {
+    if !out[at + 1..].contains(&id) {
+        out.push(id);
     }
+}
 
-    fn close_slot(&mut self, slot: usize, lens: &mut [u8; 5], start: usize) -> Result<()> {
-        // The builder caps values per kind at 255.
-        lens[slot] = (self.values.len() - start) as u8;
-        check_len(self.values.len(), "identifier values")
+/// Writes the count of the slot opened at `at`.
+fn close_slot(out: &mut [u32], at: usize) {
+    // At most 255 values per kind (the builder's cap).
+    out[at] = (out.len() - at - 1) as u32;
+}
+
+/// Interns a name part and, when new, its keys and side-table entry.
+fn intern_name(
+    names: &mut Interner<Box<str>>,
+    name_keys: &mut Interner<Box<str>>,
+    name_info: &mut Vec<NameEntry>,
+    n: &PersonName,
+    text: &str,
+) -> Result<u32> {
+    let id = names.intern_ref(text)?;
+    if id as usize == name_info.len() {
+        let first = n.tokens().first();
+        let key = name_keys.intern(n.translit_key().into_boxed_str())?;
+        let stem = name_keys.intern(
+            first
+                .map(|t| t.surname_stem())
+                .unwrap_or_default()
+                .into_boxed_str(),
+        )?;
+        let phonetic = name_keys.intern(
+            first
+                .map(|t| t.phonetic_key())
+                .unwrap_or_default()
+                .into_boxed_str(),
+        )?;
+        name_info.push(NameEntry {
+            text: text.into(),
+            key,
+            stem,
+            phonetic,
+            groups: first.map_or(&[], |t| t.nickname_groups()),
+            gender: first.map_or(SurnameGender::Unknown, |t| t.surname_gender()),
+        });
     }
+    Ok(id)
+}
 
-    fn intern_name(&mut self, n: &PersonName, text: &str) -> Result<u32> {
-        let id = self.names.intern_ref(text)?;
-        if id as usize == self.name_info.len() {
-            let first = n.tokens().first();
-            let key = self.name_keys.intern(n.translit_key().into_boxed_str())?;
-            let stem = self.name_keys.intern(
-                first
-                    .map(|t| t.surname_stem())
-                    .unwrap_or_default()
-                    .into_boxed_str(),
-            )?;
-            let phonetic = self.name_keys.intern(
-                first
-                    .map(|t| t.phonetic_key())
-                    .unwrap_or_default()
-                    .into_boxed_str(),
-            )?;
-            self.name_info.push(NameEntry {
-                text: text.into(),
-                key,
-                stem,
-                phonetic,
-                groups: first.map_or(&[], |t| t.nickname_groups()),
-                gender: first.map_or(SurnameGender::Unknown, |t| t.surname_gender()),
-            });
-        }
-        Ok(id)
-    }
-
+impl Dataset {
     /// The number of records.
     pub fn len(&self) -> usize {
         self.rows.len()

@@ -114,13 +114,13 @@ impl DatasetStream {
                 return Ok(());
             }
             let (builder, today) = (&self.builder, self.today);
-            let parsed: Vec<Parsed> = chunk
+            let mut parsed: Vec<Parsed> = chunk
                 .into_par_iter()
                 .map(|r| builder.parse_owned(r, today))
                 .collect();
-            for p in parsed {
-                self.staged.push_staged(p)?;
-            }
+            self.staged.push_staged(&mut parsed)?;
+            // What is left of the parsed values is freed off the sequential path.
+            parsed.into_par_iter().for_each(drop);
         }
     }
 
