@@ -3,6 +3,7 @@
 //! Tarjan bridge search, so identities of any size are fine.
 
 use super::Link;
+use super::union_find::UnionFind;
 
 /// The links to cut: bridges below `strong` whose two sides both hold at
 /// least `min_side` records. Repeats on what remains until nothing more is
@@ -25,11 +26,39 @@ pub(crate) fn weak_bridges(n: usize, links: &[Link], strong: f32, min_side: usiz
 }
 
 /// One search over the links not yet cut; returns edge indices to cut.
+///
+/// Only identities holding a weak link and enough records for two sides
+/// are searched: most hold neither, and skipping them keeps the pass
+/// proportional to the doubtful part of the graph.
 fn pass(n: usize, links: &[Link], cut: &[bool], strong: f32, min_side: usize) -> Vec<usize> {
+    let live = |e: usize| !cut[e] && links[e].a != links[e].b;
+    let mut uf = UnionFind::new(n);
+    for (e, l) in links.iter().enumerate() {
+        if live(e) {
+            uf.union(l.a, l.b);
+        }
+    }
+    let mut searched = vec![false; n];
+    let mut any = false;
+    for (e, l) in links.iter().enumerate() {
+        if live(e) && l.probability < strong {
+            let root = uf.find(l.a);
+            if uf.set_size(root) as usize >= 2 * min_side {
+                searched[root as usize] = true;
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return Vec::new();
+    }
+    let keep: Vec<bool> = (0..links.len())
+        .map(|e| live(e) && searched[uf.find(links[e].a) as usize])
+        .collect();
     // Adjacency in CSR form: (neighbour, edge index).
     let mut degree = vec![0u32; n + 1];
     for (e, l) in links.iter().enumerate() {
-        if !cut[e] && l.a != l.b {
+        if keep[e] {
             degree[l.a as usize] += 1;
             degree[l.b as usize] += 1;
         }
@@ -41,7 +70,7 @@ fn pass(n: usize, links: &[Link], cut: &[bool], strong: f32, min_side: usize) ->
     let mut fill = start.clone();
     let mut adj = vec![(0u32, 0usize); start[n]];
     for (e, l) in links.iter().enumerate() {
-        if !cut[e] && l.a != l.b {
+        if keep[e] {
             adj[fill[l.a as usize]] = (l.b, e);
             fill[l.a as usize] += 1;
             adj[fill[l.b as usize]] = (l.a, e);

@@ -324,13 +324,14 @@ pub struct Clusters {
     stats: ClusterStats,
 }
 
-/// The values a merged identity holds, for constraint checks (sorted, distinct).
+/// The values a merged identity holds, for constraint checks: the five
+/// identifier slots, birth dates and first-name IDs, each sorted and
+/// distinct, in one allocation.
 #[derive(Debug, Clone, Default)]
 struct Holdings {
-    values: [Vec<u32>; 5],
-    dobs: Vec<u32>,
-    /// First-name IDs (name dictionary).
-    first_names: Vec<u32>,
+    /// End of each part in `data`.
+    ends: [u32; 7],
+    data: Vec<u32>,
 }
 
 /// What an identity holds, borrowed: from a [`Holdings`], or straight from
@@ -342,34 +343,78 @@ struct View<'a> {
     first_names: &'a [u32],
 }
 
+impl View<'_> {
+    fn part(&self, i: usize) -> &[u32] {
+        match i {
+            0..5 => self.values[i],
+            5 => self.dobs,
+            _ => self.first_names,
+        }
+    }
+}
+
 impl Holdings {
     fn view(&self) -> View<'_> {
+        let part = |i: usize| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+            &self.data[start..self.ends[i] as usize]
+        };
         View {
-            values: [
-                &self.values[0],
-                &self.values[1],
-                &self.values[2],
-                &self.values[3],
-                &self.values[4],
-            ],
-            dobs: &self.dobs,
-            first_names: &self.first_names,
+            values: [part(0), part(1), part(2), part(3), part(4)],
+            dobs: part(5),
+            first_names: part(6),
         }
     }
 
-    fn merged(a: View<'_>, b: View<'_>) -> Holdings {
-        Holdings {
-            values: [0, 1, 2, 3, 4].map(|s| sorted_union(a.values[s], b.values[s])),
-            dobs: sorted_union(a.dobs, b.dobs),
-            first_names: sorted_union(a.first_names, b.first_names),
+    /// The union of two views, into `self` (its allocation reused).
+    fn merge_into(&mut self, a: View<'_>, b: View<'_>) {
+        self.data.clear();
+        for i in 0..7 {
+            sorted_union_into(a.part(i), b.part(i), &mut self.data);
+            // An identity holds fewer values than records × 255 × 7, far
+            // below u32::MAX for any dataset (`Dataset` bounds both).
+            self.ends[i] = self.data.len() as u32;
+        }
+    }
+}
+
+/// Merged identities' holdings by root: a slab with a free list, and the
+/// slot of each root (a lone record has none: it is its own root).
+struct Held {
+    slot_of: Vec<u32>,
+    slab: Vec<Holdings>,
+    free: Vec<u32>,
+}
+
+impl Held {
+    fn new(n: usize) -> Held {
+        Held {
+            slot_of: vec![NONE; n],
+            slab: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
+    fn get(&self, root: u32) -> Option<&Holdings> {
+        match self.slot_of[root as usize] {
+            NONE => None,
+            s => self.slab.get(s as usize),
+        }
+    }
+
+    /// Frees `root`'s slot, if any, for reuse.
+    fn release(&mut self, root: u32) {
+        let s = std::mem::replace(&mut self.slot_of[root as usize], NONE);
+        if s != NONE {
+            self.free.push(s);
         }
     }
 }
 
 /// What the identity rooted at `root` holds: its merged holdings, or the
 /// record itself when it is alone (a lone record is its own root).
-fn view_of<'a>(ds: &'a Dataset, held: &'a FxHashMap<u32, Holdings>, root: u32) -> View<'a> {
-    held.get(&root)
+fn view_of<'a>(ds: &'a Dataset, held: &'a Held, root: u32) -> View<'a> {
+    held.get(root)
         .map_or_else(|| record_view(ds, root), Holdings::view)
 }
 
@@ -390,26 +435,35 @@ fn record_view(ds: &Dataset, r: RecordIx) -> View<'_> {
 }
 
 /// Unions two roots and stores the merged holdings under the new root.
-fn merge_roots(
-    ds: &Dataset,
-    uf: &mut UnionFind,
-    held: &mut FxHashMap<u32, Holdings>,
-    ra: u32,
-    rb: u32,
-) {
-    let merged = {
-        let (va, vb) = (view_of(ds, held, ra), view_of(ds, held, rb));
-        Holdings::merged(va, vb)
-    };
-    held.remove(&ra);
-    held.remove(&rb);
+fn merge_roots(ds: &Dataset, uf: &mut UnionFind, held: &mut Held, ra: u32, rb: u32) {
+    // The union goes into a spare slot's allocation when there is one; the
+    // spare and the two old slots are free again after.
+    let spare = held.free.pop();
+    let mut merged = spare
+        .map(|s| std::mem::take(&mut held.slab[s as usize]))
+        .unwrap_or_default();
+    merged.merge_into(view_of(ds, held, ra), view_of(ds, held, rb));
+    held.release(ra);
+    held.release(rb);
+    held.free.extend(spare);
     if let Some((root, _)) = uf.union_roots(ra, rb) {
-        held.insert(root, merged);
+        let s = match held.free.pop() {
+            Some(s) => {
+                held.slab[s as usize] = merged;
+                s
+            }
+            None => {
+                // Fewer merged identities than records, which fit u32.
+                held.slab.push(merged);
+                (held.slab.len() - 1) as u32
+            }
+        };
+        held.slot_of[root as usize] = s;
     }
 }
 
-fn sorted_union(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
+/// Appends the sorted union of two sorted, distinct lists to `out`.
+fn sorted_union_into(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -430,7 +484,6 @@ fn sorted_union(a: &[u32], b: &[u32]) -> Vec<u32> {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
-    out
 }
 
 fn union_len(a: &[u32], b: &[u32]) -> usize {
@@ -610,8 +663,7 @@ impl Clusters {
         let trusted = flag_systems(&cfg.trusted_systems);
 
         let mut uf = UnionFind::new(n);
-        let mut held: FxHashMap<u32, Holdings> = FxHashMap::default();
-        // A root without an entry in `held` is a single record (its own root).
+        let mut held = Held::new(n);
         let mut links: Vec<Link> = Vec::new();
 
         // Must-link: records sharing a trusted customer ID.
