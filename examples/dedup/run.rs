@@ -174,7 +174,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut stage = Instant::now();
     let lap = |name: &str, stage: &mut Instant| {
-        eprintln!("  {name:<22} {:>9.3} s", stage.elapsed().as_secs_f64());
+        eprintln!(
+            "  {name:<22} {:>9.3} s{}",
+            stage.elapsed().as_secs_f64(),
+            memory_note()
+        );
         *stage = Instant::now();
     };
     eprintln!("dedup run: {}", args.input.display());
@@ -805,6 +809,28 @@ fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> 
     );
     eprintln!("  identities mixing persons {}", e.mixed_identities);
     Ok(())
+}
+
+/// The process's resident memory now and at its peak, where the system
+/// tells (Linux `/proc`); empty elsewhere.
+fn memory_note() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!(
+            "   rss {:>6} MB, peak {:>6} MB",
+            rss / 1024,
+            peak / 1024
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Writes `path` through a temporary file in the same directory and renames
