@@ -824,11 +824,9 @@ fn memory_note() -> String {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
     };
     match (field("VmRSS:"), field("VmHWM:")) {
-        (Some(rss), Some(peak)) => format!(
-            "   rss {:>6} MB, peak {:>6} MB",
-            rss / 1024,
-            peak / 1024
-        ),
+        (Some(rss), Some(peak)) => {
+            format!("   rss {:>6} MB, peak {:>6} MB", rss / 1024, peak / 1024)
+        }
         _ => String::new(),
     }
 }

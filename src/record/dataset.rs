@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::Hash;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::stream::DatasetStream;
@@ -686,32 +685,46 @@ impl Parsed {
 }
 
 /// Dense IDs for distinct values, in first-seen order.
-#[derive(Debug, Clone)]
+///
+/// Each value is stored once: the hash table holds IDs only and finds
+/// values through `values` (a map keyed by the values would hold every
+/// string twice — at 10M records, hundreds of megabytes).
+#[derive(Clone)]
 pub(crate) struct Interner<K> {
-    map: FxHashMap<K, u32>,
+    table: hashbrown::HashTable<u32>,
     values: Vec<K>,
+}
+
+impl<K> fmt::Debug for Interner<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interner")
+            .field("values", &self.values.len())
+            .finish()
+    }
 }
 
 impl<K> Default for Interner<K> {
     fn default() -> Self {
         Interner {
-            map: FxHashMap::default(),
+            table: hashbrown::HashTable::new(),
             values: Vec::new(),
         }
     }
 }
 
-impl<K: Hash + Eq + Clone> Interner<K> {
+fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
+}
+
+impl<K: Hash + Eq> Interner<K> {
     pub(crate) fn intern(&mut self, key: K) -> Result<u32> {
-        if let Some(&id) = self.map.get(&key) {
+        let hash = hash_of(&key);
+        let values = &self.values;
+        if let Some(&id) = self.table.find(hash, |&id| values[id as usize] == key) {
             return Ok(id);
         }
-        check_len(self.values.len(), "distinct values")?;
-        // `check_len` bounds the length below u32::MAX.
-        let id = self.values.len() as u32;
-        self.values.push(key.clone());
-        self.map.insert(key, id);
-        Ok(id)
+        self.insert(hash, key)
     }
 
     /// As [`Interner::intern`], allocating the owned key only for a new value.
@@ -720,10 +733,27 @@ impl<K: Hash + Eq + Clone> Interner<K> {
         K: std::borrow::Borrow<Q> + for<'q> From<&'q Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if let Some(&id) = self.map.get(key) {
+        // `Borrow` promises equal hashes for the owned and borrowed forms.
+        let hash = hash_of(key);
+        let values = &self.values;
+        if let Some(&id) = self
+            .table
+            .find(hash, |&id| values[id as usize].borrow() == key)
+        {
             return Ok(id);
         }
-        self.intern(K::from(key))
+        self.insert(hash, K::from(key))
+    }
+
+    fn insert(&mut self, hash: u64, key: K) -> Result<u32> {
+        check_len(self.values.len(), "distinct values")?;
+        // `check_len` bounds the length below u32::MAX.
+        let id = self.values.len() as u32;
+        self.values.push(key);
+        let values = &self.values;
+        self.table
+            .insert_unique(hash, id, |&i| hash_of(&values[i as usize]));
+        Ok(id)
     }
 
     pub(crate) fn value(&self, id: u32) -> Option<&K> {
@@ -739,7 +769,7 @@ impl<K: Hash + Eq + Clone> Interner<K> {
         full.extend((0..self.values.len() as u32).filter(|&o| new_id[o as usize] == NONE));
         permute_in_place(&mut self.values, full);
         self.values.truncate(order.len());
-        self.map.retain(|_, v| {
+        self.table.retain(|v| {
             *v = new_id[*v as usize];
             *v != NONE
         });
