@@ -128,11 +128,13 @@ impl Clusters {
                 node(&mut g, GraphNode::Record { record: l.a }),
                 node(&mut g, GraphNode::Record { record: l.b }),
             );
-            let seen = ds
-                .seen
-                .get(l.a as usize)
-                .and_then(|s| s.1)
-                .max(ds.seen.get(l.b as usize).and_then(|s| s.1));
+            let last_seen = |r: u32| {
+                ds.seen
+                    .get(r as usize)
+                    .map(|s| s[1])
+                    .filter(|&t| t != crate::record::UNSEEN)
+            };
+            let seen = last_seen(l.a).max(last_seen(l.b));
             g.add_edge(
                 a,
                 b,

@@ -684,6 +684,13 @@ impl Parsed {
     }
 }
 
+/// The stored "not seen" time.
+pub(crate) const UNSEEN: i64 = i64::MIN;
+
+fn pack_seen(t: Option<i64>) -> i64 {
+    t.unwrap_or(UNSEEN)
+}
+
 /// Dense IDs for distinct values, in first-seen order.
 ///
 /// Each value is stored once: the hash table holds IDs only and finds
@@ -855,7 +862,9 @@ pub struct Dataset {
     pub(crate) input_index: Vec<RecordIx>,
     pub(crate) rows: Vec<Row>,
     pub(crate) values: Vec<u32>,
-    pub(crate) seen: Vec<(Option<i64>, Option<i64>)>,
+    /// First and last seen per record; [`UNSEEN`] for unknown (16 bytes,
+    /// not the 32 of two `Option<i64>`).
+    pub(crate) seen: Vec<[i64; 2]>,
     pub(crate) consent: Vec<Consent>,
     pub(crate) addresses: Vec<Option<Box<str>>>,
     /// Excluded raw values, with the record they belong to.
@@ -1095,7 +1104,7 @@ impl Dataset {
             });
             self.ids
                 .push(RecordId(std::mem::take(&mut p.id).into_boxed_str()));
-            self.seen.push(p.seen);
+            self.seen.push([pack_seen(p.seen.0), pack_seen(p.seen.1)]);
             self.consent.push(p.consent);
             self.addresses
                 .push(p.address.take().map(String::into_boxed_str));
@@ -1332,9 +1341,11 @@ impl<'a> RecordView<'a> {
         self.ds.addresses[self.ix as usize].as_deref()
     }
 
-    /// First and last seen.
+    /// First and last seen (Unix seconds; `i64::MIN` reads as unknown).
     pub fn seen(&self) -> (Option<i64>, Option<i64>) {
-        self.ds.seen[self.ix as usize]
+        let [first, last] = self.ds.seen[self.ix as usize];
+        let open = |t: i64| (t != UNSEEN).then_some(t);
+        (open(first), open(last))
     }
 
     /// Consent flags.

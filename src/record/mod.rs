@@ -20,7 +20,7 @@ pub use dataset::{
     BuildStats, Dataset, DatasetBuilder, Excluded, NONE, NameRole, RecordIx, RecordView,
     RejectedValue, suppression_key,
 };
-pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, slot, unpack_date};
+pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, UNSEEN, slot, unpack_date};
 pub use fields::InputField;
 pub use stream::{DatasetStream, Dropped};
 
@@ -404,7 +404,8 @@ impl Record {
         self
     }
 
-    /// Sets when the record was first and last seen (seconds since the Unix epoch).
+    /// Sets when the record was first and last seen (seconds since the Unix
+    /// epoch; `i64::MIN`, before any real date, reads as unknown).
     #[must_use]
     pub fn seen(mut self, first: i64, last: i64) -> Record {
         self.first_seen = Some(first.min(last));
