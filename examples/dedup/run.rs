@@ -297,8 +297,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     lap("block", &mut stage);
 
     let cmp = Comparator::new(&ds, cands.generic(), CompareConfig::new())?;
+    let spin = Spinner::start("comparing pairs");
+    // Each pair is compared once, for training and scoring both.
+    let vectors = cmp.compare_pairs(cands.pairs());
+    drop(spin);
+    lap("compare", &mut stage);
     let spin = Spinner::start("training (u sample, EM)");
-    let (model, report) = Model::train(&cmp, &cands, &TrainConfig::new())?;
+    let (model, report) = Model::train_with_vectors(&cmp, &cands, &vectors, &TrainConfig::new())?;
     drop(spin);
     eprintln!(
         "  EM iterations          {:>9}{}",
@@ -317,7 +322,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     lap("train", &mut stage);
     let spin = Spinner::start("scoring pairs");
-    let scored = model.score(&cmp, &cands)?;
+    let scored = model.score_vectors(&cmp, cands.rules(), cands.pairs(), &vectors)?;
+    drop(vectors);
     drop(spin);
     lap("score", &mut stage);
 

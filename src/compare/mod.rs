@@ -18,7 +18,7 @@ pub use levels::{
     PhoneLevel,
 };
 
-use crate::block::GenericValues;
+use crate::block::{CandidatePair, GenericValues};
 use crate::error::{Error, Result};
 use crate::record::{Dataset, NONE, NameRole, RecordIx, TOKEN_FUZZY, TOKEN_NUMBER, unpack_date};
 
@@ -240,6 +240,36 @@ impl<'a> Comparator<'a> {
     /// The dataset compared.
     pub fn dataset(&self) -> &'a Dataset {
         self.ds
+    }
+
+    /// Compares every pair, in parallel; the vectors come in pair order.
+    /// Computed once, they serve both training
+    /// ([`Model::train_with_vectors`](crate::Model::train_with_vectors)) and
+    /// scoring ([`Model::score_vectors`](crate::Model::score_vectors)), which
+    /// would otherwise compare every pair twice.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{CandidatePair, Comparator, CompareConfig, Dataset, Field, GenericValues, Level, NameLevel, Record};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "crm").first_name("Иван").phone("+79123456789"),
+    ///     Record::new("2", "app").first_name("Ivan").phone("89123456789"),
+    /// ])?;
+    /// let generic = GenericValues::default();
+    /// let cmp = Comparator::new(&ds, &generic, CompareConfig::new())?;
+    /// let v = cmp.compare_pairs(&[CandidatePair { a: 0, b: 1, rule: 0 }]);
+    /// assert_eq!(v[0], cmp.compare(0, 1));
+    /// assert_eq!(v[0].level(Field::FirstName), Level::Name(NameLevel::Translit));
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn compare_pairs(&self, pairs: &[CandidatePair]) -> Vec<ComparisonVector> {
+        use rayon::prelude::*;
+        pairs
+            .par_iter()
+            .with_min_len(4096)
+            .map(|p| self.compare(p.a, p.b))
+            .collect()
     }
 
     /// Compares two records (indices out of range compare as all-missing).

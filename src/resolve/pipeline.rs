@@ -135,14 +135,17 @@ impl Resolver {
         let dataset = self.dataset.build(records)?;
         let candidates = Candidates::find(&dataset, &self.blocking)?;
         let cmp = Comparator::new(&dataset, candidates.generic(), self.compare)?;
+        // Each pair is compared once, for training and scoring both.
+        let vectors = cmp.compare_pairs(candidates.pairs());
         let (model, report) = match model {
             Some(m) => (m.clone(), None),
             None => {
-                let (m, r) = Model::train(&cmp, &candidates, &self.train)?;
+                let (m, r) = Model::train_with_vectors(&cmp, &candidates, &vectors, &self.train)?;
                 (m, Some(r))
             }
         };
-        let scored = model.score(&cmp, &candidates)?;
+        let scored = model.score_vectors(&cmp, candidates.rules(), candidates.pairs(), &vectors)?;
+        drop(vectors);
         let clusters = Clusters::build(
             &dataset,
             &scored,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Model, PriorMode, ln_ratio, not_exact_m, not_exact_weight, rule_masks, trainable_codes,
 };
-use crate::block::{BlockingRule, Candidates};
+use crate::block::{BlockingRule, CandidatePair, Candidates};
 use crate::compare::{Comparator, ComparisonVector, FIELDS, Field, LEVEL_CODES, Level};
 use crate::error::{Error, Result};
 
@@ -72,6 +72,48 @@ impl Patterns {
             }
         }
         out
+    }
+
+    /// Counts from pairs compared already ([`Comparator::compare_pairs`]),
+    /// `vectors[i]` being the comparison of `pairs[i]`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the lengths differ.
+    pub fn from_vectors(
+        rules: &[BlockingRule],
+        pairs: &[CandidatePair],
+        vectors: &[ComparisonVector],
+    ) -> Result<Patterns> {
+        if pairs.len() != vectors.len() {
+            return Err(Error::config(
+                "vectors",
+                "must hold one comparison per candidate pair",
+            ));
+        }
+        let map = pairs
+            .par_iter()
+            .zip(vectors)
+            .with_min_len(4096)
+            .fold(
+                FxHashMap::default,
+                |mut m: FxHashMap<(u8, ComparisonVector), u64>, (p, v)| {
+                    *m.entry((p.rule, *v)).or_default() += 1;
+                    m
+                },
+            )
+            .reduce(FxHashMap::default, |mut a, b| {
+                for (k, v) in b {
+                    *a.entry(k).or_default() += v;
+                }
+                a
+            });
+        let mut out = Patterns::with_rules(rules.iter().copied());
+        for ((rule, v), n) in map {
+            if let Some(&r) = rules.get(rule as usize) {
+                out.add(r, v, n);
+            }
+        }
+        Ok(out)
     }
 
     /// No counts yet, for pairs blocked by `rules` in this priority order
@@ -436,6 +478,25 @@ impl Model {
         cfg.validate()?;
         let u = UCounts::sample(cmp, cfg.u_sample_pairs, cfg.seed);
         let patterns = Patterns::from_candidates(cmp, candidates);
+        Model::fit(&patterns, &u, cmp.dataset().len() as u64, cfg)
+    }
+
+    /// As [`Model::train`], from the candidates' comparisons computed once
+    /// ([`Comparator::compare_pairs`]) and kept for
+    /// [`Model::score_vectors`]: the same model, each pair compared once.
+    ///
+    /// # Errors
+    /// As [`Model::train`]; [`ErrorKind::Config`](crate::ErrorKind::Config)
+    /// when `vectors` does not hold one comparison per candidate pair.
+    pub fn train_with_vectors(
+        cmp: &Comparator<'_>,
+        candidates: &Candidates,
+        vectors: &[ComparisonVector],
+        cfg: &TrainConfig,
+    ) -> Result<(Model, TrainReport)> {
+        cfg.validate()?;
+        let patterns = Patterns::from_vectors(candidates.rules(), candidates.pairs(), vectors)?;
+        let u = UCounts::sample(cmp, cfg.u_sample_pairs, cfg.seed);
         Model::fit(&patterns, &u, cmp.dataset().len() as u64, cfg)
     }
 

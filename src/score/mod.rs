@@ -307,6 +307,51 @@ impl Model {
             .collect())
     }
 
+    /// As [`Model::score_pairs`], from comparisons computed already
+    /// ([`Comparator::compare_pairs`]): `vectors[i]` compares `pairs[i]`.
+    ///
+    /// # Errors
+    /// As [`Model::score`]; [`ErrorKind::Config`](crate::ErrorKind::Config)
+    /// when the lengths differ.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{BlockingConfig, Candidates, Comparator, CompareConfig, Dataset, Model, Record, TrainConfig};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "crm").first_name("Анна").phone("+79123456789"),
+    ///     Record::new("2", "app").first_name("Anna").phone("89123456789"),
+    /// ])?;
+    /// let c = Candidates::find(&ds, &BlockingConfig::new())?;
+    /// let cmp = Comparator::new(&ds, c.generic(), CompareConfig::new())?;
+    /// let vectors = cmp.compare_pairs(c.pairs());
+    /// let (model, _) = Model::train_with_vectors(&cmp, &c, &vectors, &TrainConfig::new())?;
+    /// let once = model.score_vectors(&cmp, c.rules(), c.pairs(), &vectors)?;
+    /// assert_eq!(once, model.score(&cmp, &c)?);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn score_vectors(
+        &self,
+        cmp: &Comparator<'_>,
+        rules: &[BlockingRule],
+        pairs: &[CandidatePair],
+        vectors: &[ComparisonVector],
+    ) -> Result<Vec<ScoredPair>> {
+        if pairs.len() != vectors.len() {
+            return Err(Error::config(
+                "vectors",
+                "must hold one comparison per candidate pair",
+            ));
+        }
+        let scorer = Scorer::new(self, cmp, rules)?;
+        Ok(pairs
+            .par_iter()
+            .zip(vectors)
+            .with_min_len(4096)
+            .map(|(p, v)| scorer.score_vector(p, v))
+            .collect())
+    }
+
     /// Scores one pair of records as if `rule` had found it (the arguments
     /// may come in either order: scores are symmetric).
     ///
@@ -786,9 +831,12 @@ impl<'a> Scorer<'a> {
     }
 
     fn score(&self, p: &CandidatePair) -> ScoredPair {
-        let v = self.cmp.compare(p.a, p.b);
+        self.score_vector(p, &self.cmp.compare(p.a, p.b))
+    }
+
+    fn score_vector(&self, p: &CandidatePair, v: &ComparisonVector) -> ScoredPair {
         let table = self.rules.get(p.rule as usize).unwrap_or(&NO_RULE);
-        let w = self.vector_weight(p.a.min(p.b), &v, table);
+        let w = self.vector_weight(p.a.min(p.b), v, table);
         ScoredPair {
             a: p.a.min(p.b),
             b: p.a.max(p.b),
