@@ -411,11 +411,12 @@ impl Held {
     }
 }
 
-/// What the identity rooted at `root` holds: its merged holdings, or the
-/// record itself when it is alone (a lone record is its own root).
-fn view_of<'a>(ds: &'a Dataset, held: &'a Held, root: u32) -> View<'a> {
+/// What the identity rooted at local index `root` holds: its merged
+/// holdings, or the record itself when it is alone (a lone record is its
+/// own root). `members` maps local indices to records.
+fn view_of<'a>(ds: &'a Dataset, members: &[RecordIx], held: &'a Held, root: u32) -> View<'a> {
     held.get(root)
-        .map_or_else(|| record_view(ds, root), Holdings::view)
+        .map_or_else(|| record_view(ds, members[root as usize]), Holdings::view)
 }
 
 fn record_view(ds: &Dataset, r: RecordIx) -> View<'_> {
@@ -435,14 +436,24 @@ fn record_view(ds: &Dataset, r: RecordIx) -> View<'_> {
 }
 
 /// Unions two roots and stores the merged holdings under the new root.
-fn merge_roots(ds: &Dataset, uf: &mut UnionFind, held: &mut Held, ra: u32, rb: u32) {
+fn merge_roots(
+    ds: &Dataset,
+    members: &[RecordIx],
+    uf: &mut UnionFind,
+    held: &mut Held,
+    ra: u32,
+    rb: u32,
+) {
     // The union goes into a spare slot's allocation when there is one; the
     // spare and the two old slots are free again after.
     let spare = held.free.pop();
     let mut merged = spare
         .map(|s| std::mem::take(&mut held.slab[s as usize]))
         .unwrap_or_default();
-    merged.merge_into(view_of(ds, held, ra), view_of(ds, held, rb));
+    merged.merge_into(
+        view_of(ds, members, held, ra),
+        view_of(ds, members, held, rb),
+    );
     held.release(ra);
     held.release(rb);
     held.free.extend(spare);
@@ -459,6 +470,119 @@ fn merge_roots(ds: &Dataset, uf: &mut UnionFind, held: &mut Held, ra: u32, rb: u
             }
         };
         held.slot_of[root as usize] = s;
+    }
+}
+
+/// What clustering one component produced.
+#[derive(Default)]
+struct Outcome {
+    /// Applied links and links inside an identity already, in order.
+    links: Vec<Link>,
+    /// Refused links with their scored-pair index.
+    refused: Vec<(u32, RefusedLink)>,
+    links_applied: u64,
+    trusted_merges: u64,
+}
+
+/// The components of the link graph with two records or more: their
+/// members (ascending) and each record's index within its component.
+struct Components {
+    /// Component of each record, or [`NONE`] for a record no link touches.
+    of: Vec<u32>,
+    /// Members of component `c`: `members[starts[c]..starts[c + 1]]`.
+    starts: Vec<u32>,
+    members: Vec<RecordIx>,
+    /// Each record's position in its component's members.
+    local: Vec<u32>,
+}
+
+impl Components {
+    fn new(uf: &mut UnionFind, n: usize) -> Components {
+        let mut of = vec![NONE; n];
+        let mut root_comp: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut sizes: Vec<u32> = Vec::new();
+        for r in 0..n as u32 {
+            if uf.set_size(r) < 2 {
+                continue;
+            }
+            let root = uf.find(r);
+            let next = sizes.len() as u32;
+            let c = *root_comp.entry(root).or_insert(next);
+            if c == next {
+                sizes.push(0);
+            }
+            of[r as usize] = c;
+            sizes[c as usize] += 1;
+        }
+        let mut starts = Vec::with_capacity(sizes.len() + 1);
+        let mut total = 0u32;
+        starts.push(0);
+        for &s in &sizes {
+            total += s;
+            starts.push(total);
+        }
+        let mut fill: Vec<u32> = starts[..sizes.len()].to_vec();
+        let mut members = vec![0; total as usize];
+        let mut local = vec![NONE; n];
+        for r in 0..n as u32 {
+            let c = of[r as usize];
+            if c != NONE {
+                let at = &mut fill[c as usize];
+                members[*at as usize] = r;
+                local[r as usize] = *at - starts[c as usize];
+                *at += 1;
+            }
+        }
+        Components {
+            of,
+            starts,
+            members,
+            local,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn members(&self, c: usize) -> &[RecordIx] {
+        &self.members[self.starts[c] as usize..self.starts[c + 1] as usize]
+    }
+
+    /// The positions of `items` grouped by the component of the record
+    /// `record_of` names, each group in the items' order.
+    fn bucket<T>(&self, items: &[T], record_of: impl Fn(&T) -> u32) -> Buckets {
+        let mut starts = vec![0u32; self.len() + 1];
+        for it in items {
+            starts[self.of[record_of(it) as usize] as usize + 1] += 1;
+        }
+        for c in 0..self.len() {
+            starts[c + 1] += starts[c];
+        }
+        let mut fill = starts.clone();
+        let mut positions = vec![0u32; items.len()];
+        for (i, it) in items.iter().enumerate() {
+            let c = self.of[record_of(it) as usize] as usize;
+            // Fewer items than u32::MAX (links of a dataset that fits u32).
+            positions[fill[c] as usize] = i as u32;
+            fill[c] += 1;
+        }
+        Buckets { starts, positions }
+    }
+}
+
+/// Positions of items grouped by component.
+struct Buckets {
+    starts: Vec<u32>,
+    positions: Vec<u32>,
+}
+
+impl Buckets {
+    /// The items of component `c`, in order.
+    fn get<'a, T>(&'a self, c: usize, items: &'a [T]) -> impl Iterator<Item = &'a T> + 'a {
+        self.positions[self.starts[c] as usize..self.starts[c + 1] as usize]
+            .iter()
+            .map(move |&i| &items[i as usize])
     }
 }
 
@@ -662,11 +786,8 @@ impl Clusters {
         };
         let trusted = flag_systems(&cfg.trusted_systems);
 
-        let mut uf = UnionFind::new(n);
-        let mut held = Held::new(n);
-        let mut links: Vec<Link> = Vec::new();
-
-        // Must-link: records sharing a trusted customer ID.
+        // Must-links: records sharing a trusted customer ID, in record order.
+        let mut must: Vec<(RecordIx, RecordIx)> = Vec::new();
         if trusted.iter().any(|&t| t) {
             let mut by_value: FxHashMap<u32, RecordIx> = FxHashMap::default();
             for r in 0..n as u32 {
@@ -679,20 +800,7 @@ impl Clusters {
                         None => {
                             by_value.insert(v, r);
                         }
-                        Some(&first) => {
-                            let link = Link {
-                                a: first,
-                                b: r,
-                                probability: 1.0,
-                                rule: None,
-                            };
-                            let (ra, rb) = (uf.find(first), uf.find(r));
-                            if ra != rb {
-                                merge_roots(ds, &mut uf, &mut held, ra, rb);
-                                stats.trusted_merges += 1;
-                            }
-                            links.push(link);
-                        }
+                        Some(&first) => must.push((first, r)),
                     }
                 }
             }
@@ -703,57 +811,132 @@ impl Clusters {
         // more often than a phone or an e-mail is, so a record that shares a
         // contact with one person and a tablet with another joins the first,
         // and the tablet link then meets the constraints between two formed
-        // identities.
+        // identities. Sorted on packed keys: (device last, probability
+        // descending) then (a, b), with the pair's index.
         let device_rule = rules.iter().position(|&r| r == BlockingRule::Device);
-        let last = |p: &ScoredPair| Some(usize::from(p.rule)) == device_rule;
-        let mut order: Vec<&ScoredPair> = scored
-            .iter()
-            .filter(|p| p.probability >= cfg.threshold)
+        let mut order: Vec<(u64, u64, u32)> = scored
+            .par_iter()
+            .enumerate()
+            .filter(|(_, p)| p.probability >= cfg.threshold)
+            .map(|(i, p)| {
+                let last = u64::from(Some(usize::from(p.rule)) == device_rule);
+                // Probabilities here are positive, so their bit patterns
+                // order as the values do; inverted, the strongest come first.
+                let strength = u64::from(!p.probability.to_bits());
+                let (a, b) = (p.a.min(p.b), p.a.max(p.b));
+                // Fewer scored pairs than u32::MAX (record pairs of a dataset
+                // of fewer than u32::MAX records would not fit in memory).
+                (
+                    last << 32 | strength,
+                    u64::from(a) << 32 | u64::from(b),
+                    i as u32,
+                )
+            })
             .collect();
-        order.par_sort_unstable_by(|x, y| {
-            last(x)
-                .cmp(&last(y))
-                .then(y.probability.total_cmp(&x.probability))
-                .then((x.a.min(x.b), x.a.max(x.b)).cmp(&(y.a.min(y.b), y.a.max(y.b))))
-        });
+        order.par_sort_unstable();
         stats.links_considered = order.len() as u64;
-        let mut refused = Vec::new();
-        for p in order {
-            let link = Link {
-                a: p.a.min(p.b),
-                b: p.a.max(p.b),
-                probability: p.probability,
-                rule: rules.get(p.rule as usize).copied(),
-            };
-            let (ra, rb) = (uf.find(link.a), uf.find(link.b));
-            if ra == rb {
-                links.push(link);
-                continue;
-            }
-            let refusal = {
-                let (va, vb) = (view_of(ds, &held, ra), view_of(ds, &held, rb));
-                let (xa, xb) = (&ds.rows[link.a as usize], &ds.rows[link.b as usize]);
-                let (da, db) = (xa.dob, xb.dob);
-                let first = NameRole::First as usize;
-                let seen = Seen {
-                    dob_conflict: da != NONE && db != NONE && clearly_different(da, db),
-                    first_names: xa.names[first] != NONE && xb.names[first] != NONE,
-                };
-                constraints.check(va, vb, seen)
-            };
-            match refusal {
-                Some(reason) => {
-                    *stats.refused.entry(reason.code().to_owned()).or_default() += 1;
-                    refused.push(RefusedLink { link, reason });
-                }
-                None => {
-                    merge_roots(ds, &mut uf, &mut held, ra, rb);
-                    stats.links_applied += 1;
-                    links.push(link);
-                }
-            }
+
+        // The constrained merges only ever join records a link chain
+        // connects: each component of the link graph is clustered on its
+        // own, in parallel, with the same order of links — the same result
+        // as one pass over all of them.
+        let mut comp = UnionFind::new(n);
+        for &(a, b) in &must {
+            comp.union(a, b);
         }
-        drop(held);
+        for &(_, ab, _) in &order {
+            comp.union((ab >> 32) as u32, ab as u32);
+        }
+        let parts = Components::new(&mut comp, n);
+        let must_by = parts.bucket(&must, |&(a, _)| a);
+        let order_by = parts.bucket(&order, |&(_, ab, _)| (ab >> 32) as u32);
+        let outcomes: Vec<Outcome> = (0..parts.len())
+            .into_par_iter()
+            .map(|c| {
+                let members = parts.members(c);
+                let local = |r: RecordIx| parts.local[r as usize];
+                let mut uf = UnionFind::new(members.len());
+                let mut held = Held::new(members.len());
+                let mut out = Outcome::default();
+                for &(a, b) in must_by.get(c, &must) {
+                    let (ra, rb) = (uf.find(local(a)), uf.find(local(b)));
+                    if ra != rb {
+                        merge_roots(ds, members, &mut uf, &mut held, ra, rb);
+                        out.trusted_merges += 1;
+                    }
+                    out.links.push(Link {
+                        a,
+                        b,
+                        probability: 1.0,
+                        rule: None,
+                    });
+                }
+                for &(_, _, i) in order_by.get(c, &order) {
+                    let p = &scored[i as usize];
+                    let link = Link {
+                        a: p.a.min(p.b),
+                        b: p.a.max(p.b),
+                        probability: p.probability,
+                        rule: rules.get(p.rule as usize).copied(),
+                    };
+                    let (ra, rb) = (uf.find(local(link.a)), uf.find(local(link.b)));
+                    if ra == rb {
+                        out.links.push(link);
+                        continue;
+                    }
+                    let refusal = {
+                        let va = view_of(ds, members, &held, ra);
+                        let vb = view_of(ds, members, &held, rb);
+                        let (xa, xb) = (&ds.rows[link.a as usize], &ds.rows[link.b as usize]);
+                        let (da, db) = (xa.dob, xb.dob);
+                        let first = NameRole::First as usize;
+                        let seen = Seen {
+                            dob_conflict: da != NONE && db != NONE && clearly_different(da, db),
+                            first_names: xa.names[first] != NONE && xb.names[first] != NONE,
+                        };
+                        constraints.check(va, vb, seen)
+                    };
+                    match refusal {
+                        Some(reason) => out.refused.push((i, RefusedLink { link, reason })),
+                        None => {
+                            merge_roots(ds, members, &mut uf, &mut held, ra, rb);
+                            out.links_applied += 1;
+                            out.links.push(link);
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        drop(parts);
+        let mut links: Vec<Link> = Vec::new();
+        let mut refused: Vec<(u32, RefusedLink)> = Vec::new();
+        for o in outcomes {
+            stats.trusted_merges += o.trusted_merges;
+            stats.links_applied += o.links_applied;
+            links.extend(o.links);
+            refused.extend(o.refused);
+        }
+        // Refusals in the order the links were weighed.
+        refused.par_sort_unstable_by_key(|&(i, _)| {
+            // Every refused pair was scored, so it has a place in `order`.
+            scored.get(i as usize).map(|p| {
+                let last = u64::from(Some(usize::from(p.rule)) == device_rule);
+                (
+                    last << 32 | u64::from(!p.probability.to_bits()),
+                    p.a.min(p.b),
+                    p.a.max(p.b),
+                )
+            })
+        });
+        let refused: Vec<RefusedLink> = refused.into_iter().map(|(_, r)| r).collect();
+        for r in &refused {
+            *stats.refused.entry(r.reason.code().to_owned()).or_default() += 1;
+        }
+        let mut uf = UnionFind::new(n);
+        for l in &links {
+            uf.union(l.a, l.b);
+        }
 
         // Weak bridges.
         let cuts = bridges::weak_bridges(n, &links, cfg.strong_link, cfg.min_bridge_side);

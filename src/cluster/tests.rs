@@ -370,3 +370,51 @@ proptest! {
         prop_assert_eq!(c.labels(), reference.as_slice());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Components are clustered in parallel: with constraints refusing
+    /// links, the identities, links and refusals are the same on one thread
+    /// and on several, whatever order the scored pairs come in.
+    #[test]
+    fn clustering_does_not_depend_on_threads_or_pair_order(
+        people in proptest::collection::vec((0u8..4, 0u8..3, 0u8..3), 2..40),
+        raw in proptest::collection::vec((0u32..40, 0u32..40, 0.5f32..1.0), 0..120),
+        rotate in 0usize..120,
+    ) {
+        let first = ["Анна", "Ольга", "Мария", "Ирина"];
+        let dob = ["1990-01-01", "1975-06-30", "2001-12-12"];
+        let phone = ["+79120000001", "+79120000002", "+79120000003"];
+        let ds = build(
+            people
+                .iter()
+                .enumerate()
+                .map(|(i, &(f, d, p))| {
+                    Record::new(format!("{i:04}"), "crm")
+                        .first_name(first[f as usize])
+                        .birth_date(dob[d as usize])
+                        .phone(phone[p as usize])
+                })
+                .collect(),
+        );
+        let n = people.len();
+        let mut scored: Vec<ScoredPair> = raw
+            .iter()
+            .filter(|(a, b, _)| (*a as usize) < n && (*b as usize) < n && a != b)
+            .map(|&(a, b, p)| pair(a.min(b), a.max(b), p))
+            .collect();
+        scored.sort_by_key(|p| (p.a, p.b));
+        scored.dedup_by_key(|p| (p.a, p.b));
+        let cfg = ClusterConfig::new().limit(IdKind::Phone, Some(1));
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let reference = one.install(|| cluster(&ds, &scored, &cfg));
+        let len = scored.len().max(1);
+        scored.rotate_left(rotate % len);
+        let parallel = cluster(&ds, &scored, &cfg);
+        prop_assert_eq!(reference.labels(), parallel.labels());
+        prop_assert_eq!(reference.links(), parallel.links());
+        prop_assert_eq!(reference.refused(), parallel.refused());
+        prop_assert_eq!(reference.stats(), parallel.stats());
+    }
+}
