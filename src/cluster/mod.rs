@@ -35,7 +35,7 @@ mod union_find;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 pub use explain::{GraphEdge, GraphNode, IdentityExplanation, Membership, Step};
@@ -476,8 +476,13 @@ fn merge_roots(
 /// What clustering one component produced.
 #[derive(Default)]
 struct Outcome {
-    /// Applied links and links inside an identity already, in order.
+    /// Applied links and links inside an identity already, in order, less
+    /// the weak bridges cut.
     links: Vec<Link>,
+    /// Weak bridges cut.
+    cuts: Vec<Link>,
+    /// Each member's identity as its smallest record.
+    reps: Vec<RecordIx>,
     /// Refused links with their scored-pair index.
     refused: Vec<(u32, RefusedLink)>,
     links_applied: u64,
@@ -905,18 +910,76 @@ impl Clusters {
                         }
                     }
                 }
+                drop(held);
+                // Weak bridges, within the component: an identity never
+                // spans two.
+                let local_links: Vec<Link> = out
+                    .links
+                    .iter()
+                    .map(|l| Link {
+                        a: local(l.a),
+                        b: local(l.b),
+                        ..*l
+                    })
+                    .collect();
+                let cuts = bridges::weak_bridges(
+                    members.len(),
+                    &local_links,
+                    cfg.strong_link,
+                    cfg.min_bridge_side,
+                );
+                if !cuts.is_empty() {
+                    let cut: FxHashSet<(u32, u32)> = cuts.iter().map(|l| (l.a, l.b)).collect();
+                    let mut kept = Vec::with_capacity(out.links.len());
+                    uf = UnionFind::new(members.len());
+                    for (l, ll) in out.links.iter().zip(&local_links) {
+                        if !cut.contains(&(ll.a, ll.b)) {
+                            uf.union(ll.a, ll.b);
+                            kept.push(*l);
+                        }
+                    }
+                    out.links = kept;
+                    out.cuts = cuts
+                        .iter()
+                        .map(|l| Link {
+                            a: members[l.a as usize],
+                            b: members[l.b as usize],
+                            ..*l
+                        })
+                        .collect();
+                }
+                // Each member's identity, named by its smallest record (the
+                // members are ascending, so the first seen of each root).
+                let mut first_of_root = vec![NONE; members.len()];
+                out.reps = (0..members.len() as u32)
+                    .map(|i| {
+                        let root = uf.find(i) as usize;
+                        if first_of_root[root] == NONE {
+                            first_of_root[root] = members[i as usize];
+                        }
+                        first_of_root[root]
+                    })
+                    .collect();
                 out
             })
             .collect();
-        drop(parts);
         let mut links: Vec<Link> = Vec::new();
         let mut refused: Vec<(u32, RefusedLink)> = Vec::new();
-        for o in outcomes {
+        let mut cuts: Vec<Link> = Vec::new();
+        // Each record's identity as its smallest record; alone, itself.
+        let mut rep: Vec<RecordIx> = (0..n as u32).collect();
+        for (c, o) in outcomes.into_iter().enumerate() {
             stats.trusted_merges += o.trusted_merges;
             stats.links_applied += o.links_applied;
             links.extend(o.links);
             refused.extend(o.refused);
+            cuts.extend(o.cuts);
+            for (&r, &first) in parts.members(c).iter().zip(&o.reps) {
+                rep[r as usize] = first;
+            }
         }
+        drop(parts);
+        cuts.sort_unstable_by_key(|l| (l.a, l.b));
         // Refusals in the order the links were weighed.
         refused.par_sort_unstable_by_key(|&(i, _)| {
             // Every refused pair was scored, so it has a place in `order`.
@@ -933,25 +996,20 @@ impl Clusters {
         for r in &refused {
             *stats.refused.entry(r.reason.code().to_owned()).or_default() += 1;
         }
-        let mut uf = UnionFind::new(n);
-        for l in &links {
-            uf.union(l.a, l.b);
-        }
-
-        // Weak bridges.
-        let cuts = bridges::weak_bridges(n, &links, cfg.strong_link, cfg.min_bridge_side);
-        if !cuts.is_empty() {
-            let cut_set: rustc_hash::FxHashSet<(u32, u32)> =
-                cuts.iter().map(|l| (l.a, l.b)).collect();
-            links.retain(|l| !cut_set.contains(&(l.a, l.b)));
-            uf = UnionFind::new(n);
-            for l in &links {
-                uf.union(l.a, l.b);
+        stats.bridges_cut = cuts.len() as u64;
+        // Dense labels in order of each identity's smallest record: a
+        // record's representative is never after it, so is labelled first.
+        let mut labels = vec![0u32; n];
+        let mut identities = 0u32;
+        for r in 0..n {
+            let first = rep[r] as usize;
+            if first == r {
+                labels[r] = identities;
+                identities += 1;
+            } else {
+                labels[r] = labels[first];
             }
         }
-        stats.bridges_cut = cuts.len() as u64;
-        let labels = uf.labels();
-        let identities = uf.sets() as u32;
         links.sort_unstable_by_key(|l| (labels[l.a as usize], l.a, l.b));
 
         let mut sizes = vec![0u64; identities as usize];
