@@ -1260,14 +1260,6 @@ impl Dataset {
     }
 }
 
-pub(super) fn bump(freq: &mut Vec<u32>, id: u32) {
-    let i = id as usize;
-    if freq.len() <= i {
-        freq.resize(i + 1, 0);
-    }
-    freq[i] = freq[i].saturating_add(1);
-}
-
 /// A read-only view of one record in a [`Dataset`]. `Debug` hides values.
 #[derive(Clone, Copy)]
 pub struct RecordView<'a> {

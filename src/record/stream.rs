@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use super::dataset::{DatasetBuilder, Parsed, Row, bump, check_len, id_prefix, permute_in_place};
+use super::dataset::{DatasetBuilder, Parsed, Row, check_len, id_prefix, permute_in_place};
 use super::{Dataset, NONE, Record, RecordIx, RejectedValue};
 use crate::error::{ErrorKind, Result};
 use crate::normalize::{IdKind, Ymd};
@@ -208,12 +208,20 @@ impl DatasetStream {
             new_ix[pos as usize] = ix as RecordIx;
         }
         let kept = order.len();
-        permute_in_place(&mut a.ids, full.clone());
-        a.ids.truncate(kept);
-        d.ids = std::mem::take(&mut a.ids);
-        permute_in_place(&mut a.addresses, full.clone());
-        a.addresses.truncate(kept);
-        d.addresses = std::mem::take(&mut a.addresses);
+        let (mut ids, mut addresses_raw) =
+            (std::mem::take(&mut a.ids), std::mem::take(&mut a.addresses));
+        rayon::join(
+            || {
+                permute_in_place(&mut ids, full.clone());
+                ids.truncate(kept);
+            },
+            || {
+                permute_in_place(&mut addresses_raw, full.clone());
+                addresses_raw.truncate(kept);
+            },
+        );
+        d.ids = ids;
+        d.addresses = addresses_raw;
         d.seen = order.iter().map(|&p| a.seen[p as usize]).collect();
         d.consent = order.iter().map(|&p| a.consent[p as usize]).collect();
         d.input_index = new_ix.iter().copied().filter(|&ix| ix != NONE).collect();
@@ -273,17 +281,20 @@ impl DatasetStream {
             // At most 32 hashes per key, and fewer keys than u32::MAX / 32.
             d.address_token_ends.push(d.address_tokens.len() as u32);
         }
-        a.sources.reorder(&sources.order, &sources.new_id);
-        a.emails.reorder(&slots[0].order, &slots[0].new_id);
-        a.email_locals.reorder(&locals.order, &locals.new_id);
-        a.phones.reorder(&slots[1].order, &slots[1].new_id);
-        a.loyalty.reorder(&slots[2].order, &slots[2].new_id);
-        a.devices.reorder(&slots[3].order, &slots[3].new_id);
-        a.customer_ids.reorder(&slots[4].order, &slots[4].new_id);
-        a.names.reorder(&names.order, &names.new_id);
-        a.name_keys.reorder(&keys.order, &keys.new_id);
-        a.cities.reorder(&cities.order, &cities.new_id);
-        a.address_keys.reorder(&addresses.order, &addresses.new_id);
+        // Every dictionary renumbered, side by side.
+        rayon::scope(|sc| {
+            sc.spawn(|_| a.sources.reorder(&sources.order, &sources.new_id));
+            sc.spawn(|_| a.emails.reorder(&slots[0].order, &slots[0].new_id));
+            sc.spawn(|_| a.email_locals.reorder(&locals.order, &locals.new_id));
+            sc.spawn(|_| a.phones.reorder(&slots[1].order, &slots[1].new_id));
+            sc.spawn(|_| a.loyalty.reorder(&slots[2].order, &slots[2].new_id));
+            sc.spawn(|_| a.devices.reorder(&slots[3].order, &slots[3].new_id));
+            sc.spawn(|_| a.customer_ids.reorder(&slots[4].order, &slots[4].new_id));
+            sc.spawn(|_| a.names.reorder(&names.order, &names.new_id));
+            sc.spawn(|_| a.name_keys.reorder(&keys.order, &keys.new_id));
+            sc.spawn(|_| a.cities.reorder(&cities.order, &cities.new_id));
+            sc.spawn(|_| a.address_keys.reorder(&addresses.order, &addresses.new_id));
+        });
         d.sources = a.sources;
         d.emails = a.emails;
         d.email_locals = a.email_locals;
@@ -322,97 +333,176 @@ struct Renumbered {
 /// positions `order`, in that order, with every value renumbered by first
 /// sighting in that order — the same sequence of first sightings a build
 /// over records sorted by ID makes.
+///
+/// The sightings are found by two walks over disjoint dictionaries side by
+/// side (contacts and sources; everything else); the rows and identifier
+/// columns are then written in parallel.
 fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
-    let mut r = Renumbered {
-        sources: Remap::new(a.sources.len()),
-        slots: [
-            Remap::new(a.emails.len()),
-            Remap::new(a.phones.len()),
-            Remap::new(a.loyalty.len()),
-            Remap::new(a.devices.len()),
-            Remap::new(a.customer_ids.len()),
-        ],
-        locals: Remap::new(a.email_locals.len()),
-        names: Remap::new(a.names.len()),
-        keys: Remap::new(a.name_keys.len()),
-        cities: Remap::new(a.cities.len()),
-        addresses: Remap::new(a.address_keys.len()),
-    };
-    let mut d = Dataset::empty();
-    d.rows.reserve_exact(order.len());
-    d.values.reserve_exact(a.values.len());
-    let mut accepted = [0u64; 5];
-    let (mut names_accepted, mut dobs_accepted) = (0u64, 0u64);
-    let mut tmp: Vec<u32> = Vec::with_capacity(16);
-    for &pos in order {
-        let row = &a.rows[pos as usize];
-        let (source, _) = r.sources.map(u32::from(row.source));
-        let source = u16::try_from(source).map_err(|_| ErrorKind::TooMany {
+    let (
+        (sources, emails, locals, customers),
+        (phones, loyalty, devices, names, keys, cities, addresses),
+    ) = rayon::join(
+        || {
+            let mut sources = Remap::new(a.sources.len());
+            let mut emails = Remap::new(a.emails.len());
+            let mut locals = Remap::new(a.email_locals.len());
+            let mut customers = Remap::new(a.customer_ids.len());
+            for &pos in order {
+                sources.map(u32::from(a.rows[pos as usize].source));
+                for &old in a.slot_values(pos, 0) {
+                    if emails.map(old).1 {
+                        locals.map(a.email_local[old as usize]);
+                    }
+                }
+                for &old in a.slot_values(pos, 4) {
+                    if customers.map(old).1 {
+                        sources.map(a.customer_system[old as usize]);
+                    }
+                }
+            }
+            (sources, emails, locals, customers)
+        },
+        || {
+            let mut phones = Remap::new(a.phones.len());
+            let mut loyalty = Remap::new(a.loyalty.len());
+            let mut devices = Remap::new(a.devices.len());
+            let mut names = Remap::new(a.names.len());
+            let mut keys = Remap::new(a.name_keys.len());
+            let mut cities = Remap::new(a.cities.len());
+            let mut addresses = Remap::new(a.address_keys.len());
+            for &pos in order {
+                let row = &a.rows[pos as usize];
+                for (slot, remap) in [(1, &mut phones), (2, &mut loyalty), (3, &mut devices)] {
+                    for &old in a.slot_values(pos, slot) {
+                        remap.map(old);
+                    }
+                }
+                for &old in &row.names {
+                    if old != NONE && names.map(old).1 {
+                        let e = &a.name_info[old as usize];
+                        keys.map(e.key);
+                        keys.map(e.stem);
+                        keys.map(e.phonetic);
+                    }
+                }
+                if row.city != NONE {
+                    cities.map(row.city);
+                }
+                if row.address != NONE {
+                    addresses.map(row.address);
+                }
+            }
+            (phones, loyalty, devices, names, keys, cities, addresses)
+        },
+    );
+    if sources.order.len() > usize::from(u16::MAX) + 1 {
+        return Err(ErrorKind::TooMany {
             what: "sources",
             max: u64::from(u16::MAX),
-        })?;
-        // No more values than the staged dataset held, which fit u32.
-        let ids_start = d.values.len() as u32;
-        let mut ids_len = [0u8; 5];
-        for slot in 0..5 {
-            tmp.clear();
-            for &old in a.slot_values(pos, slot) {
-                let (id, first) = r.slots[slot].map(old);
-                if first && slot == 0 {
-                    r.locals.map(a.email_local[old as usize]);
-                } else if first && slot == 4 {
-                    r.sources.map(a.customer_system[old as usize]);
-                }
-                tmp.push(id);
-            }
-            tmp.sort_unstable();
-            ids_len[slot] = a.rows[pos as usize].ids_len[slot];
-            accepted[slot] += tmp.len() as u64;
-            for &id in &tmp {
-                bump(&mut d.value_freq[slot], id);
-            }
-            d.values.extend_from_slice(&tmp);
         }
-        let mut names = [NONE; 3];
-        for (role, &old) in row.names.iter().enumerate() {
-            if old == NONE {
+        .into());
+    }
+    let r = Renumbered {
+        sources,
+        slots: [emails, phones, loyalty, devices, customers],
+        locals,
+        names,
+        keys,
+        cities,
+        addresses,
+    };
+
+    let mut d = Dataset::empty();
+    // Each record's identifier IDs, renumbered and sorted per slot.
+    d.values = order
+        .par_iter()
+        .flat_map_iter(|&pos| {
+            let mut out: Vec<u32> = Vec::new();
+            for slot in 0..5 {
+                let start = out.len();
+                out.extend(
+                    a.slot_values(pos, slot)
+                        .iter()
+                        .map(|&old| r.slots[slot].new_id[old as usize]),
+                );
+                out[start..].sort_unstable();
+            }
+            out
+        })
+        .collect();
+    let mut starts: Vec<u32> = Vec::with_capacity(order.len());
+    let mut at = 0u32;
+    for &pos in order {
+        starts.push(at);
+        // No more values than the staged dataset held, which fit u32.
+        at += a.rows[pos as usize]
+            .ids_len
+            .iter()
+            .map(|&l| u32::from(l))
+            .sum::<u32>();
+    }
+    d.rows = order
+        .par_iter()
+        .zip(&starts)
+        .map(|(&pos, &ids_start)| {
+            let row = &a.rows[pos as usize];
+            let open = |remap: &Remap, old: u32| {
+                if old == NONE {
+                    NONE
+                } else {
+                    remap.new_id[old as usize]
+                }
+            };
+            Row {
+                names: row.names.map(|old| open(&r.names, old)),
+                dob: row.dob,
+                city: open(&r.cities, row.city),
+                address: open(&r.addresses, row.address),
+                ids_start,
+                ids_len: row.ids_len,
+                // Checked above: at most 65,536 sources.
+                source: r.sources.new_id[usize::from(row.source)] as u16,
+            }
+        })
+        .collect();
+    drop(starts);
+
+    // Frequencies and counts, over the renumbered columns.
+    let mut accepted = [0u64; 5];
+    for (slot, remap) in r.slots.iter().enumerate() {
+        d.value_freq[slot] = vec![0; remap.order.len()];
+    }
+    d.key_freq = [(); 3].map(|_| vec![0; r.keys.order.len()]);
+    d.city_freq = vec![0; r.cities.order.len()];
+    let (mut names_accepted, mut dobs_accepted) = (0u64, 0u64);
+    for row in &d.rows {
+        let mut at = row.ids_start as usize;
+        for (slot, n) in accepted.iter_mut().enumerate() {
+            let len = usize::from(row.ids_len[slot]);
+            *n += len as u64;
+            for &v in &d.values[at..at + len] {
+                let f = &mut d.value_freq[slot][v as usize];
+                *f = f.saturating_add(1);
+            }
+            at += len;
+        }
+        for (role, &name) in row.names.iter().enumerate() {
+            if name == NONE {
                 continue;
             }
-            let (id, first) = r.names.map(old);
-            let e = &a.name_info[old as usize];
-            if first {
-                r.keys.map(e.key);
-                r.keys.map(e.stem);
-                r.keys.map(e.phonetic);
-            }
-            bump(&mut d.key_freq[role], r.keys.new_id[e.key as usize]);
-            names[role] = id;
             names_accepted += 1;
+            let old = r.names.order[name as usize];
+            let key = r.keys.new_id[a.name_info[old as usize].key as usize];
+            let f = &mut d.key_freq[role][key as usize];
+            *f = f.saturating_add(1);
         }
         if row.dob != NONE {
             dobs_accepted += 1;
         }
-        let city = if row.city == NONE {
-            NONE
-        } else {
-            let (id, _) = r.cities.map(row.city);
-            bump(&mut d.city_freq, id);
-            id
-        };
-        let address = if row.address == NONE {
-            NONE
-        } else {
-            r.addresses.map(row.address).0
-        };
-        d.rows.push(Row {
-            names,
-            dob: row.dob,
-            city,
-            address,
-            ids_start,
-            ids_len,
-            source,
-        });
+        if row.city != NONE {
+            let f = &mut d.city_freq[row.city as usize];
+            *f = f.saturating_add(1);
+        }
     }
     if !order.is_empty() {
         for (slot, kind) in ID_SLOTS.iter().enumerate() {
