@@ -485,6 +485,28 @@ impl Candidates {
         &self.pairs
     }
 
+    /// Moves the pairs out (leaving none), keeping the rules, generic values
+    /// and statistics: once the pairs are scored, clustering needs only
+    /// those, and at millions of records the list is hundreds of megabytes.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{BlockingConfig, Candidates, Dataset, Record};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "web").email("anna@mail.ru"),
+    ///     Record::new("2", "app").email("Anna@Mail.ru"),
+    /// ])?;
+    /// let mut c = Candidates::find(&ds, &BlockingConfig::new())?;
+    /// assert_eq!(c.take_pairs().len(), 1);
+    /// assert!(c.pairs().is_empty());
+    /// assert_eq!(c.stats().pairs, 1);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn take_pairs(&mut self) -> Vec<CandidatePair> {
+        std::mem::take(&mut self.pairs)
+    }
+
     /// The rules, in the order [`CandidatePair::rule`] indexes.
     pub fn rules(&self) -> &[BlockingRule] {
         &self.rules

@@ -963,7 +963,8 @@ impl Clusters {
                 out
             })
             .collect();
-        let mut links: Vec<Link> = Vec::new();
+        drop((order, order_by, must_by, comp));
+        let mut links: Vec<Link> = Vec::with_capacity(outcomes.iter().map(|o| o.links.len()).sum());
         let mut refused: Vec<(u32, RefusedLink)> = Vec::new();
         let mut cuts: Vec<Link> = Vec::new();
         // Each record's identity as its smallest record; alone, itself.
