@@ -47,31 +47,12 @@ pub struct Patterns {
 impl Patterns {
     /// Compares every candidate pair (in parallel) and counts the vectors.
     pub fn from_candidates(cmp: &Comparator<'_>, candidates: &Candidates) -> Patterns {
-        let rules = candidates.rules();
-        let map = candidates
+        let compared = candidates
             .pairs()
             .par_iter()
             .with_min_len(4096)
-            .fold(
-                FxHashMap::default,
-                |mut m: FxHashMap<(u8, ComparisonVector), u64>, p| {
-                    *m.entry((p.rule, cmp.compare(p.a, p.b))).or_default() += 1;
-                    m
-                },
-            )
-            .reduce(FxHashMap::default, |mut a, b| {
-                for (k, v) in b {
-                    *a.entry(k).or_default() += v;
-                }
-                a
-            });
-        let mut out = Patterns::with_rules(rules.iter().copied());
-        for ((rule, v), n) in map {
-            if let Some(&r) = rules.get(rule as usize) {
-                out.add(r, v, n);
-            }
-        }
-        out
+            .map(|p| (p.rule, cmp.compare(p.a, p.b)));
+        Patterns::count(candidates.rules(), compared)
     }
 
     /// Counts from pairs compared already ([`Comparator::compare_pairs`]),
@@ -90,14 +71,24 @@ impl Patterns {
                 "must hold one comparison per candidate pair",
             ));
         }
-        let map = pairs
+        let compared = pairs
             .par_iter()
             .zip(vectors)
             .with_min_len(4096)
+            .map(|(p, v)| (p.rule, *v));
+        Ok(Patterns::count(rules, compared))
+    }
+
+    /// Counts `(rule index, vector)` items in parallel.
+    fn count(
+        rules: &[BlockingRule],
+        compared: impl ParallelIterator<Item = (u8, ComparisonVector)>,
+    ) -> Patterns {
+        let map = compared
             .fold(
                 FxHashMap::default,
-                |mut m: FxHashMap<(u8, ComparisonVector), u64>, (p, v)| {
-                    *m.entry((p.rule, *v)).or_default() += 1;
+                |mut m: FxHashMap<(u8, ComparisonVector), u64>, key| {
+                    *m.entry(key).or_default() += 1;
                     m
                 },
             )
@@ -113,7 +104,7 @@ impl Patterns {
                 out.add(r, v, n);
             }
         }
-        Ok(out)
+        out
     }
 
     /// No counts yet, for pairs blocked by `rules` in this priority order

@@ -292,6 +292,35 @@ fn training_learns_that_shared_phones_mean_the_same_person() {
         "{report:?}"
     );
     let scored = model.score(&cmp, &c).unwrap();
+
+    // Compared once, the pairs train and score to the same model and scores.
+    let vectors = cmp.compare_pairs(c.pairs());
+    assert_eq!(
+        Patterns::from_vectors(c.rules(), c.pairs(), &vectors).unwrap(),
+        Patterns::from_candidates(&cmp, &c)
+    );
+    let (again, _) = Model::train_with_vectors(
+        &cmp,
+        &c,
+        &vectors,
+        &TrainConfig::new().u_sample_pairs(100_000),
+    )
+    .unwrap();
+    assert_eq!(again, model);
+    assert_eq!(
+        model
+            .score_vectors(&cmp, c.rules(), c.pairs(), &vectors)
+            .unwrap(),
+        scored
+    );
+    let short = &vectors[..vectors.len() - 1];
+    assert!(Patterns::from_vectors(c.rules(), c.pairs(), short).is_err());
+    assert!(
+        model
+            .score_vectors(&cmp, c.rules(), c.pairs(), short)
+            .is_err()
+    );
+
     for s in &scored {
         let (a, b) = (
             &ds.record_ids()[s.a as usize],
