@@ -395,6 +395,16 @@ impl Held {
         }
     }
 
+    /// Empty again, for `n` records, keeping the allocations.
+    fn reset(&mut self, n: usize) {
+        self.slot_of.clear();
+        self.slot_of.resize(n, NONE);
+        self.free.clear();
+        // Every slab entry is free again; their allocations are reused.
+        // Slab indices fit u32 (fewer identities than records).
+        self.free.extend((0..self.slab.len() as u32).rev());
+    }
+
     fn get(&self, root: u32) -> Option<&Holdings> {
         match self.slot_of[root as usize] {
             NONE => None,
@@ -481,7 +491,8 @@ struct Outcome {
     links: Vec<Link>,
     /// Weak bridges cut.
     cuts: Vec<Link>,
-    /// Each member's identity as its smallest record.
+    /// Each member's identity as its smallest record, members of the
+    /// components in order.
     reps: Vec<RecordIx>,
     /// Refused links with their scored-pair index.
     refused: Vec<(u32, RefusedLink)>,
@@ -504,21 +515,24 @@ struct Components {
 impl Components {
     fn new(uf: &mut UnionFind, n: usize) -> Components {
         let mut of = vec![NONE; n];
-        let mut root_comp: FxHashMap<u32, u32> = FxHashMap::default();
+        // Component by root, then (reused) by record.
+        let mut root_comp = vec![NONE; n];
         let mut sizes: Vec<u32> = Vec::new();
         for r in 0..n as u32 {
             if uf.set_size(r) < 2 {
                 continue;
             }
-            let root = uf.find(r);
-            let next = sizes.len() as u32;
-            let c = *root_comp.entry(root).or_insert(next);
-            if c == next {
+            let root = uf.find(r) as usize;
+            if root_comp[root] == NONE {
+                // Fewer components than records.
+                root_comp[root] = sizes.len() as u32;
                 sizes.push(0);
             }
+            let c = root_comp[root];
             of[r as usize] = c;
             sizes[c as usize] += 1;
         }
+        drop(root_comp);
         let mut starts = Vec::with_capacity(sizes.len() + 1);
         let mut total = 0u32;
         starts.push(0);
@@ -552,6 +566,24 @@ impl Components {
 
     fn members(&self, c: usize) -> &[RecordIx] {
         &self.members[self.starts[c] as usize..self.starts[c + 1] as usize]
+    }
+
+    /// Contiguous ranges of components, about `count` of them, of similar
+    /// total membership.
+    fn runs(&self, count: usize) -> Vec<std::ops::Range<usize>> {
+        let target = (self.members.len() / count.max(1)).max(1);
+        let mut out = Vec::new();
+        let mut start = 0;
+        for c in 0..self.len() {
+            if (self.starts[c + 1] - self.starts[start]) as usize >= target {
+                out.push(start..c + 1);
+                start = c + 1;
+            }
+        }
+        if start < self.len() {
+            out.push(start..self.len());
+        }
+        out
     }
 
     /// The positions of `items` grouped by the component of the record
@@ -855,111 +887,123 @@ impl Clusters {
         let parts = Components::new(&mut comp, n);
         let must_by = parts.bucket(&must, |&(a, _)| a);
         let order_by = parts.bucket(&order, |&(_, ab, _)| (ab >> 32) as u32);
-        let outcomes: Vec<Outcome> = (0..parts.len())
+        // Components in contiguous runs of similar total size, one run per
+        // task, so small components share a task's buffers.
+        let runs = parts.runs(rayon::current_num_threads() * 16);
+        let outcomes: Vec<Outcome> = runs
             .into_par_iter()
-            .map(|c| {
-                let members = parts.members(c);
-                let local = |r: RecordIx| parts.local[r as usize];
-                let mut uf = UnionFind::new(members.len());
-                let mut held = Held::new(members.len());
+            .map(|run| {
                 let mut out = Outcome::default();
-                for &(a, b) in must_by.get(c, &must) {
-                    let (ra, rb) = (uf.find(local(a)), uf.find(local(b)));
-                    if ra != rb {
-                        merge_roots(ds, members, &mut uf, &mut held, ra, rb);
-                        out.trusted_merges += 1;
-                    }
-                    out.links.push(Link {
-                        a,
-                        b,
-                        probability: 1.0,
-                        rule: None,
-                    });
-                }
-                for &(_, _, i) in order_by.get(c, &order) {
-                    let p = &scored[i as usize];
-                    let link = Link {
-                        a: p.a.min(p.b),
-                        b: p.a.max(p.b),
-                        probability: p.probability,
-                        rule: rules.get(p.rule as usize).copied(),
-                    };
-                    let (ra, rb) = (uf.find(local(link.a)), uf.find(local(link.b)));
-                    if ra == rb {
-                        out.links.push(link);
-                        continue;
-                    }
-                    let refusal = {
-                        let va = view_of(ds, members, &held, ra);
-                        let vb = view_of(ds, members, &held, rb);
-                        let (xa, xb) = (&ds.rows[link.a as usize], &ds.rows[link.b as usize]);
-                        let (da, db) = (xa.dob, xb.dob);
-                        let first = NameRole::First as usize;
-                        let seen = Seen {
-                            dob_conflict: da != NONE && db != NONE && clearly_different(da, db),
-                            first_names: xa.names[first] != NONE && xb.names[first] != NONE,
-                        };
-                        constraints.check(va, vb, seen)
-                    };
-                    match refusal {
-                        Some(reason) => out.refused.push((i, RefusedLink { link, reason })),
-                        None => {
+                let mut uf = UnionFind::new(0);
+                let mut held = Held::new(0);
+                let mut first_of_root: Vec<u32> = Vec::new();
+                for c in run {
+                    let members = parts.members(c);
+                    let local = |r: RecordIx| parts.local[r as usize];
+                    uf.reset(members.len());
+                    held.reset(members.len());
+                    let component_start = out.links.len();
+                    for &(a, b) in must_by.get(c, &must) {
+                        let (ra, rb) = (uf.find(local(a)), uf.find(local(b)));
+                        if ra != rb {
                             merge_roots(ds, members, &mut uf, &mut held, ra, rb);
-                            out.links_applied += 1;
+                            out.trusted_merges += 1;
+                        }
+                        out.links.push(Link {
+                            a,
+                            b,
+                            probability: 1.0,
+                            rule: None,
+                        });
+                    }
+                    for &(_, _, i) in order_by.get(c, &order) {
+                        let p = &scored[i as usize];
+                        let link = Link {
+                            a: p.a.min(p.b),
+                            b: p.a.max(p.b),
+                            probability: p.probability,
+                            rule: rules.get(p.rule as usize).copied(),
+                        };
+                        let (ra, rb) = (uf.find(local(link.a)), uf.find(local(link.b)));
+                        if ra == rb {
                             out.links.push(link);
+                            continue;
+                        }
+                        let refusal = {
+                            let va = view_of(ds, members, &held, ra);
+                            let vb = view_of(ds, members, &held, rb);
+                            let (xa, xb) = (&ds.rows[link.a as usize], &ds.rows[link.b as usize]);
+                            let (da, db) = (xa.dob, xb.dob);
+                            let first = NameRole::First as usize;
+                            let seen = Seen {
+                                dob_conflict: da != NONE && db != NONE && clearly_different(da, db),
+                                first_names: xa.names[first] != NONE && xb.names[first] != NONE,
+                            };
+                            constraints.check(va, vb, seen)
+                        };
+                        match refusal {
+                            Some(reason) => out.refused.push((i, RefusedLink { link, reason })),
+                            None => {
+                                merge_roots(ds, members, &mut uf, &mut held, ra, rb);
+                                out.links_applied += 1;
+                                out.links.push(link);
+                            }
                         }
                     }
-                }
-                drop(held);
-                // Weak bridges, within the component: an identity never
-                // spans two.
-                let local_links: Vec<Link> = out
-                    .links
-                    .iter()
-                    .map(|l| Link {
-                        a: local(l.a),
-                        b: local(l.b),
-                        ..*l
-                    })
-                    .collect();
-                let cuts = bridges::weak_bridges(
-                    members.len(),
-                    &local_links,
-                    cfg.strong_link,
-                    cfg.min_bridge_side,
-                );
-                if !cuts.is_empty() {
-                    let cut: FxHashSet<(u32, u32)> = cuts.iter().map(|l| (l.a, l.b)).collect();
-                    let mut kept = Vec::with_capacity(out.links.len());
-                    uf = UnionFind::new(members.len());
-                    for (l, ll) in out.links.iter().zip(&local_links) {
-                        if !cut.contains(&(ll.a, ll.b)) {
-                            uf.union(ll.a, ll.b);
-                            kept.push(*l);
+                    // Weak bridges, within the component (an identity never
+                    // spans two), where one could be: a weak link and room
+                    // for two sides.
+                    let mine = &out.links[component_start..];
+                    let doubtful = members.len() >= 2 * cfg.min_bridge_side
+                        && mine.iter().any(|l| l.probability < cfg.strong_link);
+                    if doubtful {
+                        let local_links: Vec<Link> = mine
+                            .iter()
+                            .map(|l| Link {
+                                a: local(l.a),
+                                b: local(l.b),
+                                ..*l
+                            })
+                            .collect();
+                        let cuts = bridges::weak_bridges(
+                            members.len(),
+                            &local_links,
+                            cfg.strong_link,
+                            cfg.min_bridge_side,
+                        );
+                        if !cuts.is_empty() {
+                            let cut: FxHashSet<(u32, u32)> =
+                                cuts.iter().map(|l| (l.a, l.b)).collect();
+                            uf.reset(members.len());
+                            let mut kept = component_start;
+                            for (k, ll) in local_links.iter().enumerate() {
+                                if !cut.contains(&(ll.a, ll.b)) {
+                                    uf.union(ll.a, ll.b);
+                                    out.links[kept] = out.links[component_start + k];
+                                    kept += 1;
+                                }
+                            }
+                            out.links.truncate(kept);
+                            out.cuts.extend(cuts.iter().map(|l| Link {
+                                a: members[l.a as usize],
+                                b: members[l.b as usize],
+                                ..*l
+                            }));
                         }
                     }
-                    out.links = kept;
-                    out.cuts = cuts
-                        .iter()
-                        .map(|l| Link {
-                            a: members[l.a as usize],
-                            b: members[l.b as usize],
-                            ..*l
-                        })
-                        .collect();
-                }
-                // Each member's identity, named by its smallest record (the
-                // members are ascending, so the first seen of each root).
-                let mut first_of_root = vec![NONE; members.len()];
-                out.reps = (0..members.len() as u32)
-                    .map(|i| {
+                    // Each member's identity, named by its smallest record
+                    // (the members are ascending, so the first seen of each
+                    // root).
+                    first_of_root.clear();
+                    first_of_root.resize(members.len(), NONE);
+                    for i in 0..members.len() as u32 {
                         let root = uf.find(i) as usize;
                         if first_of_root[root] == NONE {
                             first_of_root[root] = members[i as usize];
                         }
-                        first_of_root[root]
-                    })
-                    .collect();
+                        out.reps.push(first_of_root[root]);
+                    }
+                }
                 out
             })
             .collect();
@@ -969,13 +1013,17 @@ impl Clusters {
         let mut cuts: Vec<Link> = Vec::new();
         // Each record's identity as its smallest record; alone, itself.
         let mut rep: Vec<RecordIx> = (0..n as u32).collect();
-        for (c, o) in outcomes.into_iter().enumerate() {
+        // The runs cover the components in order, and so their members.
+        let mut members = parts.members.iter();
+        for o in outcomes {
             stats.trusted_merges += o.trusted_merges;
             stats.links_applied += o.links_applied;
             links.extend(o.links);
             refused.extend(o.refused);
             cuts.extend(o.cuts);
-            for (&r, &first) in parts.members(c).iter().zip(&o.reps) {
+            // `o.reps` first: a zip that pulled a member past the run's end
+            // would lose it.
+            for (first, &r) in o.reps.into_iter().zip(members.by_ref()) {
                 rep[r as usize] = first;
             }
         }

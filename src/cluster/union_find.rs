@@ -35,6 +35,17 @@ impl UnionFind {
         }
     }
 
+    /// Back to `n` singleton sets, keeping the allocations.
+    pub(crate) fn reset(&mut self, n: usize) {
+        let n = n.min(u32::MAX as usize);
+        self.parent.clear();
+        // `n` is capped to u32::MAX just above.
+        self.parent.extend(0..n as u32);
+        self.size.clear();
+        self.size.resize(n, 1);
+        self.sets = n;
+    }
+
     /// The number of elements.
     pub fn len(&self) -> usize {
         self.parent.len()
