@@ -620,21 +620,14 @@ pub(crate) fn address_token_hashes(key: &str, out: &mut Vec<u64>) {
 
 /// Reorders `items` so that `items[i]` becomes the old `items[order[i]]`
 /// (`order` a permutation), by following its cycles with swaps.
-pub(super) fn permute_in_place<T>(items: &mut [T], mut order: Vec<u32>) {
-    for start in 0..items.len() {
-        // `order[i] == i` marks a settled slot.
-        let mut i = start;
-        while order[i] as usize != start {
-            let next = order[i] as usize;
-            if next == i {
-                break;
-            }
-            items.swap(i, next);
-            order[i] = i as u32;
-            i = next;
-        }
-        order[i] = i as u32;
-    }
+/// The items at positions `order` (each at most once), in that order; the
+/// others are dropped.
+pub(super) fn gather<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order
+        .iter()
+        .filter_map(|&i| slots.get_mut(i as usize).and_then(Option::take))
+        .collect()
 }
 
 /// The first eight bytes of an ID as a big-endian integer (zero-padded), so
@@ -771,11 +764,9 @@ impl<K: Hash + Eq> Interner<K> {
     /// their position in it; `new_id` maps every old ID to its new one, or
     /// [`NONE`] for a value no longer held.
     pub(crate) fn reorder(&mut self, order: &[u32], new_id: &[u32]) {
-        let mut full = order.to_vec();
-        // Old IDs are below u32::MAX (`check_len`).
-        full.extend((0..self.values.len() as u32).filter(|&o| new_id[o as usize] == NONE));
-        permute_in_place(&mut self.values, full);
-        self.values.truncate(order.len());
+        // A gather (independent loads), not an in-place cycle walk (a chain
+        // of dependent cache misses: seconds at millions of values).
+        self.values = gather(std::mem::take(&mut self.values), order);
         self.table.retain(|v| {
             *v = new_id[*v as usize];
             *v != NONE

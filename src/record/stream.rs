@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use super::dataset::{DatasetBuilder, Parsed, Row, check_len, id_prefix, permute_in_place};
+use super::dataset::{DatasetBuilder, Parsed, Row, check_len, gather, id_prefix};
 use super::{Dataset, NONE, Record, RecordIx, RejectedValue};
 use crate::error::{ErrorKind, Result};
 use crate::normalize::{IdKind, Ymd};
@@ -194,32 +194,14 @@ impl DatasetStream {
         let (mut d, remaps) = renumber(&a, &order)?;
 
         // Per-record columns, moved into ID order.
-        let mut full = order.clone();
-        full.extend(
-            dropped
-                .duplicates
-                .iter()
-                // Positions come from u32 arrival indices.
-                .map(|&p| p as u32),
-        );
         let mut new_ix = vec![NONE; n_in];
         for (ix, &pos) in order.iter().enumerate() {
             // Fewer than u32::MAX records (`push`).
             new_ix[pos as usize] = ix as RecordIx;
         }
-        let kept = order.len();
-        let (mut ids, mut addresses_raw) =
-            (std::mem::take(&mut a.ids), std::mem::take(&mut a.addresses));
-        rayon::join(
-            || {
-                permute_in_place(&mut ids, full.clone());
-                ids.truncate(kept);
-            },
-            || {
-                permute_in_place(&mut addresses_raw, full.clone());
-                addresses_raw.truncate(kept);
-            },
-        );
+        let (ids, addresses_raw) = (std::mem::take(&mut a.ids), std::mem::take(&mut a.addresses));
+        let (ids, addresses_raw) =
+            rayon::join(|| gather(ids, &order), || gather(addresses_raw, &order));
         d.ids = ids;
         d.addresses = addresses_raw;
         d.seen = order.iter().map(|&p| a.seen[p as usize]).collect();
@@ -265,11 +247,7 @@ impl DatasetStream {
             .iter()
             .map(|&o| sources.new_id[a.customer_system[o as usize] as usize])
             .collect();
-        let mut name_info = std::mem::take(&mut a.name_info);
-        let mut full = names.order.clone();
-        full.extend((0..name_info.len() as u32).filter(|&o| names.new_id[o as usize] == NONE));
-        permute_in_place(&mut name_info, full);
-        name_info.truncate(names.order.len());
+        let mut name_info = gather(std::mem::take(&mut a.name_info), &names.order);
         for e in &mut name_info {
             e.key = keys.new_id[e.key as usize];
             e.stem = keys.new_id[e.stem as usize];
