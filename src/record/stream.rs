@@ -226,64 +226,7 @@ impl DatasetStream {
         }
         d.rejected = rejected;
 
-        // The interned values themselves, renumbered.
-        let Renumbered {
-            sources,
-            slots,
-            locals,
-            names,
-            keys,
-            cities,
-            addresses,
-        } = remaps;
-        let mut email_local: Vec<u32> = slots[0]
-            .order
-            .iter()
-            .map(|&o| locals.new_id[a.email_local[o as usize] as usize])
-            .collect();
-        std::mem::swap(&mut d.email_local, &mut email_local);
-        d.customer_system = slots[4]
-            .order
-            .iter()
-            .map(|&o| sources.new_id[a.customer_system[o as usize] as usize])
-            .collect();
-        let mut name_info = gather(std::mem::take(&mut a.name_info), &names.order);
-        for e in &mut name_info {
-            e.key = keys.new_id[e.key as usize];
-            e.stem = keys.new_id[e.stem as usize];
-            e.phonetic = keys.new_id[e.phonetic as usize];
-        }
-        d.name_info = name_info;
-        for &o in &addresses.order {
-            d.address_tokens.extend_from_slice(a.address_hashes(o));
-            // At most 32 hashes per key, and fewer keys than u32::MAX / 32.
-            d.address_token_ends.push(d.address_tokens.len() as u32);
-        }
-        // Every dictionary renumbered, side by side.
-        rayon::scope(|sc| {
-            sc.spawn(|_| a.sources.reorder(&sources.order, &sources.new_id));
-            sc.spawn(|_| a.emails.reorder(&slots[0].order, &slots[0].new_id));
-            sc.spawn(|_| a.email_locals.reorder(&locals.order, &locals.new_id));
-            sc.spawn(|_| a.phones.reorder(&slots[1].order, &slots[1].new_id));
-            sc.spawn(|_| a.loyalty.reorder(&slots[2].order, &slots[2].new_id));
-            sc.spawn(|_| a.devices.reorder(&slots[3].order, &slots[3].new_id));
-            sc.spawn(|_| a.customer_ids.reorder(&slots[4].order, &slots[4].new_id));
-            sc.spawn(|_| a.names.reorder(&names.order, &names.new_id));
-            sc.spawn(|_| a.name_keys.reorder(&keys.order, &keys.new_id));
-            sc.spawn(|_| a.cities.reorder(&cities.order, &cities.new_id));
-            sc.spawn(|_| a.address_keys.reorder(&addresses.order, &addresses.new_id));
-        });
-        d.sources = a.sources;
-        d.emails = a.emails;
-        d.email_locals = a.email_locals;
-        d.phones = a.phones;
-        d.loyalty = a.loyalty;
-        d.devices = a.devices;
-        d.customer_ids = a.customer_ids;
-        d.names = a.names;
-        d.name_keys = a.name_keys;
-        d.cities = a.cities;
-        d.address_keys = a.address_keys;
+        renumber_dictionaries(&mut a, &mut d, remaps);
 
         d.stats.records = d.rows.len() as u64;
         for (slot, kind) in ID_SLOTS.iter().enumerate() {
@@ -294,6 +237,67 @@ impl DatasetStream {
         d.stats.distinct.insert(IdKind::Name, d.names.len() as u64);
         Ok((d, dropped))
     }
+}
+
+/// Moves the staged dataset's dictionaries and their side tables into `d`,
+/// renumbered as `remaps` found.
+fn renumber_dictionaries(a: &mut Dataset, d: &mut Dataset, remaps: Renumbered) {
+    let Renumbered {
+        sources,
+        slots,
+        locals,
+        names,
+        keys,
+        cities,
+        addresses,
+    } = remaps;
+    d.email_local = slots[0]
+        .order
+        .iter()
+        .map(|&o| locals.new_id[a.email_local[o as usize] as usize])
+        .collect();
+    d.customer_system = slots[4]
+        .order
+        .iter()
+        .map(|&o| sources.new_id[a.customer_system[o as usize] as usize])
+        .collect();
+    let mut name_info = gather(std::mem::take(&mut a.name_info), &names.order);
+    for e in &mut name_info {
+        e.key = keys.new_id[e.key as usize];
+        e.stem = keys.new_id[e.stem as usize];
+        e.phonetic = keys.new_id[e.phonetic as usize];
+    }
+    d.name_info = name_info;
+    for &o in &addresses.order {
+        d.address_tokens.extend_from_slice(a.address_hashes(o));
+        // At most 32 hashes per key, and fewer keys than u32::MAX / 32.
+        d.address_token_ends.push(d.address_tokens.len() as u32);
+    }
+    // Every dictionary renumbered, side by side.
+    rayon::scope(|sc| {
+        sc.spawn(|_| a.sources.reorder(&sources.order, &sources.new_id));
+        sc.spawn(|_| a.emails.reorder(&slots[0].order, &slots[0].new_id));
+        sc.spawn(|_| a.email_locals.reorder(&locals.order, &locals.new_id));
+        sc.spawn(|_| a.phones.reorder(&slots[1].order, &slots[1].new_id));
+        sc.spawn(|_| a.loyalty.reorder(&slots[2].order, &slots[2].new_id));
+        sc.spawn(|_| a.devices.reorder(&slots[3].order, &slots[3].new_id));
+        sc.spawn(|_| a.customer_ids.reorder(&slots[4].order, &slots[4].new_id));
+        sc.spawn(|_| a.names.reorder(&names.order, &names.new_id));
+        sc.spawn(|_| a.name_keys.reorder(&keys.order, &keys.new_id));
+        sc.spawn(|_| a.cities.reorder(&cities.order, &cities.new_id));
+        sc.spawn(|_| a.address_keys.reorder(&addresses.order, &addresses.new_id));
+    });
+    d.sources = std::mem::take(&mut a.sources);
+    d.emails = std::mem::take(&mut a.emails);
+    d.email_locals = std::mem::take(&mut a.email_locals);
+    d.phones = std::mem::take(&mut a.phones);
+    d.loyalty = std::mem::take(&mut a.loyalty);
+    d.devices = std::mem::take(&mut a.devices);
+    d.customer_ids = std::mem::take(&mut a.customer_ids);
+    d.names = std::mem::take(&mut a.names);
+    d.name_keys = std::mem::take(&mut a.name_keys);
+    d.cities = std::mem::take(&mut a.cities);
+    d.address_keys = std::mem::take(&mut a.address_keys);
 }
 
 /// The renumberings [`renumber`] collected, handed to `finish_with`.
