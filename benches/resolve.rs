@@ -1,7 +1,9 @@
 //! End to end: `Resolver::resolve` of about one million generated records
 //! (normalise, block, train, score, cluster), the records generated once per
-//! run outside the timed loop, and `IdentityStore::add` of one small batch
-//! to a store of that size (a full re-resolution with the frozen model).
+//! run outside the timed loop, and `IdentityStore::add` of one record at a
+//! time to a store of that size (the incremental path): criterion's mean,
+//! and the latency distribution (p50/p99/max) of adding the held-out
+//! records one by one, printed.
 //!
 //! `IDSTITCH_BENCH_PEOPLE` sets the population (default 360,000 people ≈ 1M
 //! records); `cargo test` runs each benchmark once on 2,000 people.
@@ -14,10 +16,10 @@ mod common;
 mod synth;
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use idstitch::{DatasetBuilder, IdentityStore, Record, Resolver, Ymd};
+use idstitch::{DatasetBuilder, IdentityStore, Resolver, Ymd};
 
 fn resolver() -> Resolver {
     Resolver::new().dataset(DatasetBuilder::new().today(Ymd::new(2026, 1, 1).unwrap()))
@@ -41,21 +43,51 @@ fn resolve(c: &mut Criterion) {
     });
     g.finish();
 
-    // One messenger record joining a store of n records.
+    // Records arriving one at a time: every record of one person in a
+    // hundred is held out of the store, then added one by one (a new
+    // person's first record creates an identity, the next ones join it).
+    let mut rows = Vec::new();
+    synth::generate(people, 42, |row| rows.push(row));
+    let (held, initial): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.person % 100 == 7);
     let mut store = IdentityStore::new(resolver());
-    store.add(records.clone()).unwrap();
-    let phone = records
-        .iter()
-        .find_map(|r| r.phones().first().cloned())
+    store
+        .add(initial.iter().map(synth::SynthRow::to_record).collect())
         .unwrap();
+    let stored = store.len();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(held.len());
+    let mut whole_runs = 0usize;
+    for row in &held {
+        let r = row.to_record();
+        let t = Instant::now();
+        let update = store.add(vec![r]).unwrap();
+        latencies.push(t.elapsed());
+        whole_runs += usize::from(!update.incremental);
+    }
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    if !latencies.is_empty() {
+        eprintln!(
+            "store/add_one: {} records added one by one to {stored}: p50 {:?}, p90 {:?}, p99 {:?}, p99.9 {:?}, max {:?}; {whole_runs} ran the whole pipeline",
+            latencies.len(),
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            at(0.999),
+            at(1.0),
+        );
+    }
+
+    // Criterion's view of the same: each iteration adds a record of a held
+    // person again under a new ID.
     let mut g = c.benchmark_group("store");
-    g.sample_size(10).measurement_time(Duration::from_secs(60));
-    let mut i = 0u64;
-    g.bench_function(format!("add_one/{n}"), |b| {
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    let mut i = 0usize;
+    g.bench_function(format!("add_one/{stored}"), |b| {
         b.iter(|| {
+            let mut row = held[i % held.len()].clone();
+            row.id = format!("{}-again-{i}", row.id);
             i += 1;
-            let r = Record::new(format!("late-{i}"), "telegram").phone(phone.clone());
-            black_box(store.add(vec![r]).unwrap().events.len())
+            black_box(store.add(vec![row.to_record()]).unwrap().events.len())
         });
     });
     g.finish();

@@ -93,6 +93,49 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Records arriving one at a time go through the incremental index:
+    /// after every step the partition is the batch run's over the records
+    /// so far, and most steps never run the whole pipeline.
+    #[test]
+    fn records_added_one_at_a_time_give_the_batch_partition(
+        seed in any::<u64>(),
+        first_share in 0.2f64..0.8,
+    ) {
+        let mut records = population();
+        let mut rng = synth::Rng(seed);
+        for i in (1..records.len()).rev() {
+            records.swap(i, rng.below(i + 1));
+        }
+        let first = ((first_share * records.len() as f64) as usize).max(1);
+        let mut store = IdentityStore::new(resolver());
+        store.add(records[..first].to_vec()).unwrap();
+        let model = store.model().unwrap().clone();
+        prop_assert!(model.has_frozen_frequencies());
+        let mut incremental = 0;
+        for i in first..records.len() {
+            let update = store.add(vec![records[i].clone()]).unwrap();
+            incremental += usize::from(update.incremental);
+            // The model never changes: the batch below is the reference.
+            prop_assert_eq!(store.model().unwrap(), &model);
+            if (i - first) % 37 == 36 || i + 1 == records.len() {
+                prop_assert_eq!(
+                    store_partition(&store),
+                    batch_partition(records[..=i].to_vec(), &model),
+                    "after record {} of {}", i + 1, records.len()
+                );
+            }
+        }
+        let added = records.len() - first;
+        prop_assert!(
+            incremental * 10 >= added * 8,
+            "{incremental} of {added} additions were incremental"
+        );
+    }
+}
+
 #[test]
 fn ids_stay_when_records_join_and_do_not_depend_on_order() {
     let records = population();
@@ -211,4 +254,50 @@ fn damaged_snapshots_are_refused_whole() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn changes_that_are_not_local_run_the_batch_and_agree_with_it() {
+    let people = population();
+    let mut store = IdentityStore::new(resolver());
+    store.add(people.clone()).unwrap();
+    let model = store.model().unwrap().clone();
+    let mut all = people.clone();
+    // A call-centre number typed for different callers: once enough people
+    // hold it, it turns generic — not a local change.
+    let names = ["Анна", "Борис", "Вера", "Глеб", "Дарья", "Егор", "Жанна"];
+    let mut whole_runs = 0;
+    for (i, name) in names.iter().enumerate() {
+        let r = Record::new(format!("cc-{i}"), "callcentre")
+            .phone("+7 495 123-45-67")
+            .first_name(*name)
+            .birth_date(format!("19{}0-0{}-1{}", 5 + i % 4, 1 + i % 9, i % 10));
+        all.push(r.clone());
+        let update = store.add(vec![r]).unwrap();
+        whole_runs += usize::from(!update.incremental);
+        assert_eq!(
+            store_partition(&store),
+            batch_partition(all.clone(), &model)
+        );
+    }
+    assert!(whole_runs >= 1, "the number turning generic ran the batch");
+    // A record sent again replaces the stored one: a whole run too.
+    let again = all[0].clone().email("new-address@mail.ru");
+    let update = store.add(vec![again.clone()]).unwrap();
+    assert!(!update.incremental);
+    all[0] = again;
+    assert_eq!(
+        store_partition(&store),
+        batch_partition(all.clone(), &model)
+    );
+    // And the index, rebuilt, takes single records again.
+    let late = Record::new("late-1", "web").email("new-address@mail.ru");
+    all.push(late.clone());
+    let update = store.add(vec![late]).unwrap();
+    assert!(update.incremental);
+    assert_eq!(
+        store.identity_of(&"late-1".into()),
+        store.identity_of(&all[0].id())
+    );
+    assert_eq!(store_partition(&store), batch_partition(all, &model));
 }

@@ -470,9 +470,13 @@ pub(crate) const STATE_FILE: &str = "state.idstitch";
 pub(crate) fn load_store(dir: &Path, resolver: Resolver) -> anyhow::Result<IdentityStore> {
     let path = dir.join(STATE_FILE);
     match std::fs::read(&path) {
+        // One batch per run: the incremental index would only cost memory.
         Ok(bytes) => IdentityStore::restore(resolver, &bytes)
+            .map(|s| s.incremental(false))
             .with_context(|| format!("cannot load {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IdentityStore::new(resolver)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(IdentityStore::new(resolver).incremental(false))
+        }
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }
@@ -523,11 +527,15 @@ fn run_with_state(
     let mut store = load_store(dir, resolver)?;
     let before = store.len();
     let update = store.add(records)?;
+    let resolution = match update.resolution {
+        Some(r) => r,
+        None => store.resolution()?,
+    };
     eprintln!("  records stored before  {before:>9}");
     eprintln!("  records stored now     {:>9}", store.len());
     eprintln!(
         "  identities             {:>9}",
-        update.resolution.clusters().len()
+        resolution.clusters().len()
     );
     write_atomic(&args.out, |w| {
         let mut out = csv::Writer::from_writer(w);
@@ -539,7 +547,7 @@ fn run_with_state(
         Ok(())
     })?;
     if let Some(path) = &args.profiles {
-        let profiles = update.resolution.profiles()?;
+        let profiles = resolution.profiles()?;
         write_atomic(path, |w| {
             for p in &profiles {
                 let id = p.records.first().and_then(|r| store.identity_of(r));
@@ -553,11 +561,7 @@ fn run_with_state(
     }
     save_store(dir, &store, &update.events)?;
     if let Some(path) = &args.truth {
-        report_accuracy(
-            path,
-            update.resolution.dataset(),
-            update.resolution.clusters(),
-        )?;
+        report_accuracy(path, resolution.dataset(), resolution.clusters())?;
     }
     Ok(())
 }

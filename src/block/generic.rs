@@ -226,6 +226,31 @@ impl GenericValues {
     pub fn values(&self) -> &[GenericValue] {
         &self.list
     }
+
+    /// Flags for the values of `ds` that `generic(slot, value)` names:
+    /// facts judged over a larger set of records, carried to a dataset
+    /// holding part of them. The list of [`values`](GenericValues::values)
+    /// stays empty (the counts behind each verdict are not known here).
+    pub(crate) fn from_flags(ds: &Dataset, mut generic: impl FnMut(usize, u32) -> bool) -> Self {
+        let mut out = GenericValues::default();
+        for (slot, flags) in out.flags.iter_mut().enumerate() {
+            let values = ds.value_freq[slot].len() as u32;
+            *flags = (0..values).map(|v| generic(slot, v)).collect();
+        }
+        out
+    }
+}
+
+/// Whether value `value` of `slot`, held by `members` (every holder), is
+/// generic under `cfg`: the verdict [`GenericValues::detect`] gives.
+pub(crate) fn judge_value(
+    ds: &Dataset,
+    cfg: &GenericConfig,
+    slot: usize,
+    value: u32,
+    members: &[RecordIx],
+) -> bool {
+    members.len() >= cfg.min_records && judge(ds, cfg, ID_SLOTS[slot], value, members).is_some()
 }
 
 /// The first-name key people are told apart by: the smallest nickname group,
@@ -248,7 +273,16 @@ const MAX_GROUPED: usize = 256;
 
 /// `(groups, records in the largest group)` of a list of values, where values
 /// `similar` to a larger group's first value join it (greedy, commonest first).
-fn spread(v: &mut [u32], similar: impl Fn(u32, u32) -> bool) -> (usize, usize) {
+///
+/// Ties in count are broken by `order`, which must not depend on how a
+/// dataset numbered its values: the same holders then give the same verdict
+/// in any dataset that holds them (the incremental store and a batch run
+/// judge a value alike).
+fn spread(
+    v: &mut [u32],
+    similar: impl Fn(u32, u32) -> bool,
+    order: impl Fn(u32, u32) -> std::cmp::Ordering,
+) -> (usize, usize) {
     v.sort_unstable();
     let mut counts: Vec<(usize, u32)> = Vec::new();
     for (i, &x) in v.iter().enumerate() {
@@ -261,8 +295,8 @@ fn spread(v: &mut [u32], similar: impl Fn(u32, u32) -> bool) -> (usize, usize) {
         let top = counts.iter().map(|c| c.0).max().unwrap_or(0);
         return (counts.len(), top);
     }
-    // Commonest first, ties by value: deterministic.
-    counts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Commonest first, ties in `order`: deterministic.
+    counts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| order(a.1, b.1)));
     let mut groups: Vec<(usize, u32)> = Vec::new();
     for (n, x) in counts {
         match groups.iter_mut().find(|g| similar(g.1, x)) {
@@ -326,9 +360,20 @@ fn judge(
     };
     let similar_dates =
         |a: u32, b: u32| crate::compare::date(a, b) <= crate::compare::DateLevel::OneDigit as u8;
-    let (n_names, top_name) = spread(&mut names, similar_names);
-    let (n_dates, top_date) = spread(&mut dates, similar_dates);
-    let (n_others, top_other) = spread(&mut others, |_, _| false);
+    // Nickname groups (high bit) by group number, then other keys by text:
+    // neither depends on the dataset's numbering. Dates are packed values;
+    // other identifiers are never grouped, so their order does not matter.
+    let name_order = |a: u32, b: u32| {
+        let rank = |k: u32| {
+            let group = k & 0x8000_0000 != 0;
+            let text = if group { None } else { keys.value(k) };
+            (!group, if group { k } else { 0 }, text)
+        };
+        rank(a).cmp(&rank(b)).then(a.cmp(&b))
+    };
+    let (n_names, top_name) = spread(&mut names, similar_names, name_order);
+    let (n_dates, top_date) = spread(&mut dates, similar_dates, |a: u32, b: u32| a.cmp(&b));
+    let (n_others, top_other) = spread(&mut others, |_, _| false, |a: u32, b: u32| a.cmp(&b));
     let conflicting = |n: usize, top: usize, with: usize| {
         n >= cfg.min_distinct_people && top as f64 <= cfg.max_top_share * with as f64
     };

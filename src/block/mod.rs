@@ -32,6 +32,7 @@ mod generic;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use generic::judge_value;
 pub use generic::{GenericConfig, GenericReason, GenericValue, GenericValues};
 
 use crate::compare::Field;
@@ -319,6 +320,11 @@ impl BlockingConfig {
     /// The rules.
     pub fn get_rules(&self) -> &[BlockingRule] {
         &self.rules
+    }
+
+    /// The generic-value settings.
+    pub(crate) fn generic_config(&self) -> &GenericConfig {
+        &self.generic
     }
 
     /// `K`: the most pairs one record gets from one key it holds (the
@@ -659,8 +665,25 @@ fn block_keys(
     (pairs, stats)
 }
 
-/// The name-based keys of one record under `rule` (none when a part is missing).
-fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut(u64)) {
+/// One part of a name-based blocking key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyPart<'a> {
+    /// A name key ID (in `name_keys`), or a nickname group with the high bit set.
+    Name(u32),
+    /// A packed birth date.
+    Dob(u32),
+    /// A city ID.
+    City(u32),
+    /// An address token.
+    Token(&'a str),
+}
+
+/// The name-based keys of one record under `rule`, as their parts (none
+/// when a part is missing). Batch blocking hashes them ([`rule_keys`]); the
+/// incremental store spells them out ([`rule_key_texts`]), so both group
+/// records alike.
+fn rule_parts(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut(&[KeyPart<'_>])) {
+    use KeyPart::{City, Dob, Name, Token};
     let row = &ds.rows[r as usize];
     let entry = |role: NameRole| ds.name_info.get(row.names[role as usize] as usize);
     let first_keys = |emit: &mut dyn FnMut(u32)| {
@@ -673,24 +696,23 @@ fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut
             if let Some(s) = entry(NameRole::Surname)
                 && row.dob != NONE
             {
-                emit(mix(1, u64::from(s.key) << 32 | u64::from(row.dob)));
+                emit(&[Name(s.key), Dob(row.dob)]);
             }
         }
         BlockingRule::FirstNameBirthDate if row.dob != NONE => {
-            first_keys(&mut |k| emit(mix(2, u64::from(k) << 32 | u64::from(row.dob))));
+            first_keys(&mut |k| emit(&[Name(k), Dob(row.dob)]));
         }
-        BlockingRule::BirthDate if row.dob != NONE => emit(mix(5, u64::from(row.dob))),
+        BlockingRule::BirthDate if row.dob != NONE => emit(&[Dob(row.dob)]),
         BlockingRule::FirstNameSurname => {
             if let Some(s) = entry(NameRole::Surname) {
-                first_keys(&mut |k| emit(mix(4, u64::from(k) << 32 | u64::from(s.key))));
+                first_keys(&mut |k| emit(&[Name(k), Name(s.key)]));
             }
         }
         BlockingRule::NamePhoneticCity => {
             if let Some(s) = entry(NameRole::Surname)
                 && row.city != NONE
             {
-                let tail = u64::from(s.phonetic) << 32 | u64::from(row.city);
-                first_keys(&mut |k| emit(mix(u64::from(k) | 3 << 40, tail)));
+                first_keys(&mut |k| emit(&[Name(k), Name(s.phonetic), City(row.city)]));
             }
         }
         BlockingRule::SurnameAddress => {
@@ -701,12 +723,58 @@ fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut
                     .split(' ')
                     .filter(|t| t.bytes().any(|c| c.is_ascii_digit()));
                 for t in numbers.take(4) {
-                    emit(mix(6 << 40 | u64::from(s.phonetic), fnv1a(t.as_bytes())));
+                    emit(&[Name(s.phonetic), Token(t)]);
                 }
             }
         }
         _ => {}
     }
+}
+
+/// The name-based keys of one record under `rule`, hashed.
+fn rule_keys(ds: &Dataset, rule: BlockingRule, r: RecordIx, mut emit: impl FnMut(u64)) {
+    let word = |p: &KeyPart<'_>| match *p {
+        KeyPart::Name(x) | KeyPart::Dob(x) | KeyPart::City(x) => u64::from(x),
+        KeyPart::Token(t) => fnv1a(t.as_bytes()),
+    };
+    rule_parts(ds, rule, r, |parts| {
+        let w = |i: usize| parts.get(i).map_or(0, word);
+        emit(match rule {
+            BlockingRule::SurnameBirthDate => mix(1, w(0) << 32 | w(1)),
+            BlockingRule::FirstNameBirthDate => mix(2, w(0) << 32 | w(1)),
+            BlockingRule::BirthDate => mix(5, w(0)),
+            BlockingRule::FirstNameSurname => mix(4, w(0) << 32 | w(1)),
+            BlockingRule::NamePhoneticCity => mix(w(0) | 3 << 40, w(1) << 32 | w(2)),
+            BlockingRule::SurnameAddress => mix(6 << 40 | w(0), w(1)),
+            _ => return,
+        });
+    });
+}
+
+/// The name-based keys of one record under `rule`, spelt out: equal texts
+/// in any two datasets mean the same key (IDs are per dataset).
+pub(crate) fn rule_key_texts(
+    ds: &Dataset,
+    rule: BlockingRule,
+    r: RecordIx,
+    mut emit: impl FnMut(String),
+) {
+    use std::fmt::Write;
+    rule_parts(ds, rule, r, |parts| {
+        let mut text = String::from(rule.as_str());
+        for p in parts {
+            text.push('\u{1f}');
+            // Writing to a String cannot fail.
+            let _ = match *p {
+                KeyPart::Name(k) if k & 0x8000_0000 != 0 => write!(text, "g{}", k & 0x7FFF_FFFF),
+                KeyPart::Name(k) => write!(text, "k{}", ds.name_keys.value(k).map_or("", |v| &**v)),
+                KeyPart::Dob(d) => write!(text, "{d}"),
+                KeyPart::City(c) => write!(text, "{}", ds.cities.value(c).map_or("", |v| &**v)),
+                KeyPart::Token(t) => write!(text, "{t}"),
+            };
+        }
+        emit(text);
+    });
 }
 
 /// FNV-1a over bytes: a cheap 64-bit hash for short tokens.
@@ -732,7 +800,7 @@ fn all_pairs(n: usize) -> u64 {
 
 /// The alphabetical rank of every name key, so a sorted neighbourhood puts
 /// similar spellings side by side (key IDs are first-seen order).
-fn key_ranks(ds: &Dataset) -> Vec<u32> {
+pub(crate) fn key_ranks(ds: &Dataset) -> Vec<u32> {
     // Fewer keys than u32::MAX (`Dataset` invariant).
     let mut ids: Vec<u32> = (0..ds.name_keys.len() as u32).collect();
     ids.par_sort_unstable_by(|&x, &y| ds.name_keys.value(x).cmp(&ds.name_keys.value(y)));
@@ -798,6 +866,31 @@ impl Block<'_> {
         st.windowed_blocks += 1;
         st.pairs_skipped_by_window += all_pairs(n) - emitted;
     }
+}
+
+/// The pairs (packed `a << 32 | b`, `a < b`) one block of distinct,
+/// ascending record indices yields under a rule's bounds (`partial`: a
+/// partial-name rule's), exactly as [`Candidates::find`] forms them; `ranks`
+/// from [`key_ranks`] of the same dataset. For the incremental store, which
+/// re-forms the blocks a new record joins.
+pub(crate) fn block_pairs(
+    ds: &Dataset,
+    cfg: &BlockingConfig,
+    ranks: &[u32],
+    partial: bool,
+    members: &[RecordIx],
+    out: &mut Vec<u64>,
+) {
+    if members.len() < 2 {
+        return;
+    }
+    let block = Block {
+        ds,
+        cfg,
+        ranks,
+        partial,
+    };
+    block.emit(members, out, &mut RuleStats::default());
 }
 
 fn pack(a: RecordIx, b: RecordIx) -> u64 {

@@ -115,6 +115,16 @@ impl ClusterConfig {
         self
     }
 
+    /// The probability at which a scored pair becomes a link.
+    pub(crate) fn link_threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Whether some system's customer IDs are trusted must-links.
+    pub(crate) fn has_trusted_systems(&self) -> bool {
+        !self.trusted_systems.is_empty()
+    }
+
     /// The limit for `kind`.
     pub fn get_limit(&self, kind: IdKind) -> Option<usize> {
         slot(kind).and_then(|s| self.limits[s])

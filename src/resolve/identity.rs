@@ -209,6 +209,25 @@ impl IdentityMap {
     where
         G: IntoIterator<Item = RecordId>,
     {
+        self.apply(groups, true)
+    }
+
+    /// Replaces the identities of part of the records: `groups` hold every
+    /// record of each identity they touch (old or new), and the records
+    /// outside them keep theirs. The same IDs and events as
+    /// [`IdentityMap::update`] over the whole partition gives, for an
+    /// incremental change that left the other identities as they were.
+    pub(crate) fn update_part<G>(&mut self, groups: impl IntoIterator<Item = G>) -> Vec<Event>
+    where
+        G: IntoIterator<Item = RecordId>,
+    {
+        self.apply(groups, false)
+    }
+
+    fn apply<G>(&mut self, groups: impl IntoIterator<Item = G>, whole: bool) -> Vec<Event>
+    where
+        G: IntoIterator<Item = RecordId>,
+    {
         let mut groups: Vec<Vec<RecordId>> = groups
             .into_iter()
             .map(|g| {
@@ -257,7 +276,7 @@ impl IdentityMap {
         for (&old, &gi) in &keeper {
             granted[gi].push((old, share[&(old, gi)].0));
         }
-        let mut used = self.used.clone();
+        let mut minted: BTreeSet<IdentityId> = BTreeSet::new();
         let mut new_ids: Vec<IdentityId> = Vec::with_capacity(groups.len());
         let mut events = Vec::new();
         for (gi, g) in groups.iter().enumerate() {
@@ -269,14 +288,16 @@ impl IdentityMap {
                     let mut attempt = 0;
                     loop {
                         let id = IdentityId::mint(g[0].as_str(), attempt);
-                        if !used.contains(&id) {
+                        if !self.used.contains(&id) && !minted.contains(&id) {
                             break id;
                         }
                         attempt += 1;
                     }
                 }
             };
-            used.insert(id.clone());
+            if !self.used.contains(&id) {
+                minted.insert(id.clone());
+            }
             if mine.len() > 1 {
                 events.push(Event::Merged {
                     from: mine[1..].iter().map(|&(o, _)| o.clone()).collect(),
@@ -314,12 +335,15 @@ impl IdentityMap {
                 });
             }
         }
-        // Records gone, by their former identity.
-        let present: BTreeSet<&RecordId> = groups.iter().flatten().collect();
+        // Records gone, by their former identity (a partial update has
+        // none: every record of a touched identity is in a group).
         let mut gone: BTreeMap<&IdentityId, Vec<RecordId>> = BTreeMap::new();
-        for (r, old) in &self.assignments {
-            if !present.contains(r) {
-                gone.entry(old).or_default().push(r.clone());
+        if whole {
+            let present: BTreeSet<&RecordId> = groups.iter().flatten().collect();
+            for (r, old) in &self.assignments {
+                if !present.contains(r) {
+                    gone.entry(old).or_default().push(r.clone());
+                }
             }
         }
         for (old, records) in gone {
@@ -330,14 +354,15 @@ impl IdentityMap {
                 Event::Removed { identity, records }
             });
         }
-        let mut assignments = BTreeMap::new();
+        if whole {
+            self.assignments.clear();
+        }
         for (g, id) in groups.into_iter().zip(new_ids) {
             for r in g {
-                assignments.insert(r, id.clone());
+                self.assignments.insert(r, id.clone());
             }
         }
-        self.assignments = assignments;
-        self.used = used;
+        self.used.append(&mut minted);
         events
     }
 }

@@ -10,6 +10,7 @@
 //! seen, and per-channel consent where the most restrictive answer wins.
 
 mod identity;
+mod live;
 mod pipeline;
 mod profile;
 mod store;

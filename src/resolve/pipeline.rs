@@ -111,6 +111,22 @@ impl Resolver {
         r
     }
 
+    pub(crate) fn dataset_builder(&self) -> &DatasetBuilder {
+        &self.dataset
+    }
+
+    pub(crate) fn blocking_config(&self) -> &BlockingConfig {
+        &self.blocking
+    }
+
+    pub(crate) fn compare_config(&self) -> CompareConfig {
+        self.compare
+    }
+
+    pub(crate) fn cluster_config(&self) -> &ClusterConfig {
+        &self.cluster
+    }
+
     /// Resolves `records`, training a model on them (u from random pairs,
     /// m and priors by EM).
     ///

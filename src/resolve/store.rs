@@ -11,6 +11,7 @@ use crate::normalize::{IdKind, NormalizeOptions, canonical};
 use crate::record::{Record, RecordId, suppression_key};
 use crate::score::Model;
 
+use super::live::Live;
 use super::{Event, IdentityId, IdentityMap, Resolution, Resolver};
 
 /// What one change to an [`IdentityStore`] did.
@@ -18,23 +19,36 @@ use super::{Event, IdentityId, IdentityMap, Resolution, Resolver};
 pub struct Update {
     /// Identity events, in a deterministic order.
     pub events: Vec<Event>,
-    /// The resolution of every record now in the store.
-    pub resolution: Resolution,
+    /// The resolution of every record now in the store, when the change ran
+    /// the whole pipeline; `None` when it was applied incrementally
+    /// ([`IdentityStore::resolution`] computes one on demand).
+    pub resolution: Option<Resolution>,
+    /// Whether the change was applied incrementally (only the identities it
+    /// touched re-formed) rather than by a run over every record.
+    pub incremental: bool,
 }
 
 /// Identities that live: records arrive in batches, are replaced when a
 /// source sends them again, are erased on request, and every identity keeps
 /// a stable [`IdentityId`] ([`IdentityMap`]'s rules).
 ///
-/// The first batch trains the model; later batches reuse it, so one
+/// The first batch trains the model and freezes its term frequencies
+/// ([`Model::with_frequencies_of`]); later batches reuse it, so one
 /// record's arrival never re-weighs the evidence for everyone else
-/// ([`IdentityStore::retrain`] opts in). Each change re-resolves the whole
-/// record set with that model, so the partition after any sequence of
+/// ([`IdentityStore::retrain`] opts in). The partition after any sequence of
 /// batches, replacements and erasures is exactly the batch run
-/// ([`Resolver::resolve_with`]) over the records present — the
-/// sequence-neutrality guarantee, tested over random batch splits. The cost
-/// is a full run per change (seconds at a million records): a store is for
-/// batches, not for one record at a time.
+/// ([`Resolver::resolve_with`] with [`IdentityStore::model`]) over the
+/// records present — the sequence-neutrality guarantee, tested over random
+/// batch splits and single-record additions.
+///
+/// Small additions of new records are applied incrementally: the store keeps
+/// an index of keys, candidate pairs, links and identities, re-forms only
+/// the blocks the new records join and clusters again only the components
+/// of the link graph they touch (well under a millisecond per record at a
+/// million records; `docs/PERFORMANCE.md`). Anything not local — a value
+/// becoming generic or ceasing to be, a record replaced or erased, a large
+/// batch, trusted-system must-links — runs the whole pipeline with the
+/// frozen model instead, which gives the same partition.
 ///
 /// # Example
 /// ```
@@ -64,7 +78,15 @@ pub struct IdentityStore {
     model: Option<Model>,
     map: IdentityMap,
     suppressed: BTreeSet<[u8; 32]>,
+    /// The incremental index of the last run (`None`: the next addition
+    /// runs the whole pipeline, which builds it).
+    live: Option<Live>,
+    incremental: bool,
 }
+
+/// Most new records one addition applies one at a time before a whole run
+/// is cheaper: this many, or one in a hundred of the records held.
+const INCREMENTAL_BATCH: usize = 256;
 
 /// The snapshot's first line: `idstitch-state <version> <payload bytes> <sha256>`.
 const MAGIC: &str = "idstitch-state";
@@ -96,7 +118,32 @@ impl IdentityStore {
             model: None,
             map: IdentityMap::new(),
             suppressed: BTreeSet::new(),
+            live: None,
+            incremental: true,
         }
+    }
+
+    /// Whether small additions are applied incrementally (the default).
+    /// Off, every change runs the whole pipeline and the store keeps no
+    /// index (less memory; for callers that only ever add large batches,
+    /// like `dedup run --state`). The partition is the same either way.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{IdentityStore, Record, Resolver};
+    ///
+    /// let mut store = IdentityStore::new(Resolver::new()).incremental(false);
+    /// let update = store.add(vec![Record::new("crm:1", "crm").phone("+79123456789")])?;
+    /// assert!(!update.incremental && update.resolution.is_some());
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    #[must_use]
+    pub fn incremental(mut self, on: bool) -> IdentityStore {
+        self.incremental = on;
+        if !on {
+            self.live = None;
+        }
+        self
     }
 
     /// Records in the store.
@@ -124,14 +171,34 @@ impl IdentityStore {
         self.model.as_ref()
     }
 
-    /// Uses `model` from now on (one trained elsewhere, or loaded).
+    /// Uses `model` from now on (one trained elsewhere, or loaded). A model
+    /// without frozen term frequencies gets those of the records present at
+    /// the next change.
     pub fn set_model(&mut self, model: Model) {
         self.model = Some(model);
+        self.live = None;
     }
 
     /// Drops the model: the next change trains a new one on every record.
     pub fn retrain(&mut self) {
         self.model = None;
+        self.live = None;
+    }
+
+    /// The batch run over the records held, with the store's model: the
+    /// dataset, scores and clusters behind the identities (for profiles,
+    /// explanations or evaluation after incremental changes). Changes
+    /// nothing.
+    ///
+    /// # Errors
+    /// As [`Resolver::resolve`].
+    pub fn resolution(&self) -> Result<Resolution> {
+        let resolver = self.resolver.suppressing(self.suppressed.iter().copied());
+        let records: Vec<Record> = self.records.values().cloned().collect();
+        match &self.model {
+            Some(m) => resolver.resolve_with(records, m),
+            None => resolver.resolve(records),
+        }
     }
 
     /// Adds records; a record whose ID the store holds replaces it.
@@ -139,11 +206,81 @@ impl IdentityStore {
     /// # Errors
     /// Any pipeline error ([`Resolver::resolve`]); the store is unchanged.
     pub fn add(&mut self, records: Vec<Record>) -> Result<Update> {
+        let (applied, added, rest) = self.add_incrementally(records);
+        if rest.is_empty() {
+            let groups = match &self.live {
+                Some(live) => live.group(&applied),
+                None => Vec::new(),
+            };
+            let events = self.map.update_part(groups);
+            return Ok(Update {
+                events,
+                resolution: None,
+                incremental: true,
+            });
+        }
+        // The rest by a whole run: `self.records` already holds the records
+        // applied incrementally (the map does not yet: the run's update
+        // reports them too).
         let mut next = self.records.clone();
-        for r in records {
+        for r in rest {
             next.insert(r.id(), r);
         }
-        self.commit(next)
+        let result = self.commit(next);
+        if result.is_err() {
+            for id in &added {
+                self.records.remove(id);
+            }
+            self.live = None;
+        }
+        result
+    }
+
+    /// Applies what it can of `records` to the incremental index, in order;
+    /// returns the handles re-formed, the IDs of the records applied and the
+    /// records left for a whole run (all of them when the index cannot take
+    /// them). The records applied are in `self.records`, their identities in
+    /// the index only.
+    fn add_incrementally(
+        &mut self,
+        records: Vec<Record>,
+    ) -> (Vec<u32>, Vec<RecordId>, Vec<Record>) {
+        let small = records.len() <= INCREMENTAL_BATCH.max(self.records.len() / 100);
+        let fresh = {
+            let mut ids: Vec<RecordId> = records.iter().map(Record::id).collect();
+            ids.sort_unstable();
+            let n = ids.len();
+            ids.dedup();
+            ids.len() == n && ids.iter().all(|id| !self.records.contains_key(id))
+        };
+        let (Some(model), Some(live)) = (&self.model, &mut self.live) else {
+            return (Vec::new(), Vec::new(), records);
+        };
+        if !self.incremental || !small || !fresh || records.is_empty() {
+            return (Vec::new(), Vec::new(), records);
+        }
+        let resolver = self.resolver.suppressing(self.suppressed.iter().copied());
+        let (mut applied, mut added) = (Vec::new(), Vec::new());
+        let mut rest = records.into_iter();
+        for r in rest.by_ref() {
+            match live.add(&r, &self.records, &resolver, model) {
+                Ok(Some(handles)) => {
+                    applied.extend(handles);
+                    added.push(r.id());
+                    self.records.insert(r.id(), r);
+                }
+                outcome => {
+                    if outcome.is_err() {
+                        // A half-applied change: the index cannot be trusted.
+                        self.live = None;
+                    }
+                    let mut left = vec![r];
+                    left.extend(rest);
+                    return (applied, added, left);
+                }
+            }
+        }
+        (applied, added, Vec::new())
     }
 
     /// Erases records by ID, and everything derived from them: the
@@ -240,12 +377,31 @@ impl IdentityStore {
         });
         let mut map = self.map.clone();
         let events = map.update(groups);
-        if self.model.is_none() && !next.is_empty() {
-            self.model = Some(resolution.model().clone());
+        if !next.is_empty() {
+            // The model trained or given, with the frequencies this run
+            // scored with frozen into it (the same weights: this run's).
+            match &mut self.model {
+                None => {
+                    self.model = Some(resolution.model().clone().with_frequencies_of(ds));
+                }
+                Some(m) if !m.has_frozen_frequencies() => {
+                    *m = m.clone().with_frequencies_of(ds);
+                }
+                Some(_) => {}
+            }
         }
         self.map = map;
         self.records = next;
-        Ok(Update { events, resolution })
+        self.live = if self.incremental {
+            Live::build(&resolution, &resolver)
+        } else {
+            None
+        };
+        Ok(Update {
+            events,
+            resolution: Some(resolution),
+            incremental: false,
+        })
     }
 
     /// The whole state as bytes: a header line with the format, version,
@@ -338,6 +494,8 @@ impl IdentityStore {
             model,
             map: payload.map,
             suppressed,
+            live: None,
+            incremental: true,
         })
     }
 }

@@ -29,6 +29,7 @@
 //! surname Иванов says less than the average surname).
 
 mod em;
+mod frequencies;
 mod model_file;
 
 use rayon::prelude::*;
@@ -87,6 +88,9 @@ pub struct Model {
     /// (code 0) and the non-exact levels. Absent: derived from `m` and
     /// `presence` ([`not_exact_m`]).
     pub(crate) not_exact_m: Vec<(BlockingRule, Field, [f64; LEVEL_CODES])>,
+    /// Term frequencies frozen from a dataset ([`Model::with_frequencies_of`]);
+    /// `None`: counted on each dataset scored.
+    pub(crate) frequencies: Option<Vec<frequencies::FieldFrequencies>>,
 }
 
 impl Default for Model {
@@ -130,6 +134,7 @@ impl Default for Model {
             tf_min: 1e-6,
             presence: [1.0; FIELDS],
             not_exact_m: Vec::new(),
+            frequencies: None,
         }
     }
 }
@@ -740,16 +745,30 @@ impl<'a> Scorer<'a> {
         let mut tf: [Option<TfTable>; FIELDS] = Default::default();
         for &f in &model.tf_fields {
             let Some(role) = tf_role(f) else { continue };
-            let freq = match role {
-                Some(r) => &ds.key_freq[r as usize],
-                None => &ds.city_freq,
+            let freq = frequencies::key_counts(ds, role);
+            let neg_log2 = |count: u32, total: f64| -> f32 {
+                -((f64::from(count) / total).max(model.tf_min).log2()) as f32
             };
-            let total: f64 = freq.iter().map(|&c| f64::from(c)).sum::<f64>().max(1.0);
-            let neg_log2_tf = freq
-                .iter()
-                .map(|&c| -((f64::from(c) / total).max(model.tf_min).log2()) as f32)
-                .collect();
-            let agree: f64 = freq.iter().map(|&c| (f64::from(c) / total).powi(2)).sum();
+            let frozen = model
+                .frequencies
+                .as_ref()
+                .and_then(|all| all.iter().find(|ff| ff.field == f));
+            let (neg_log2_tf, agree) = match frozen {
+                Some(ff) => {
+                    let lookup = |k: usize| {
+                        frequencies::key_text(ds, role, k as u32)
+                            .and_then(|t| ff.counts.get(t).copied())
+                            .unwrap_or(0)
+                            .max(1)
+                    };
+                    let tfs = (0..freq.len()).map(|k| neg_log2(lookup(k), ff.total));
+                    (tfs.collect(), ff.agree)
+                }
+                None => {
+                    let (total, agree) = frequencies::totals(freq.iter().copied());
+                    (freq.iter().map(|&c| neg_log2(c, total)).collect(), agree)
+                }
+            };
             tf[f as usize] = Some(TfTable {
                 neg_log2_tf,
                 log2_agree: agree.max(model.tf_min).log2(),

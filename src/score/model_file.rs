@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::frequencies::FieldFrequencies;
 use super::{MODEL_FORMAT_VERSION, Model, PriorMode, trainable_codes};
 use crate::block::BlockingRule;
 use crate::compare::{Field, Level};
@@ -23,6 +24,20 @@ struct ModelFile {
     /// Learnt not-exact distributions per rule and field (version 2).
     #[serde(default)]
     not_exact: Vec<NotExactParams>,
+    /// Frozen term frequencies ([`Model::with_frequencies_of`]); absent when
+    /// none are frozen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    frequencies: Option<Vec<FrequencyParams>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrequencyParams {
+    field: Field,
+    total: f64,
+    agree: f64,
+    /// `(key, records)`, sorted by key.
+    counts: Vec<(String, u32)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -121,6 +136,21 @@ impl Model {
                         .collect(),
                 })
                 .collect(),
+            frequencies: self.frequencies.as_ref().map(|all| {
+                all.iter()
+                    .map(|ff| {
+                        let mut counts: Vec<(String, u32)> =
+                            ff.counts.iter().map(|(k, &c)| (k.to_string(), c)).collect();
+                        counts.sort_unstable();
+                        FrequencyParams {
+                            field: ff.field,
+                            total: ff.total,
+                            agree: ff.agree,
+                            counts,
+                        }
+                    })
+                    .collect()
+            }),
         };
         // Serialising plain structs of numbers, strings and enums cannot fail.
         serde_json::to_string_pretty(&file).unwrap_or_default()
@@ -220,6 +250,39 @@ impl Model {
                 m[usize::from(level.code())] = p;
             }
             model.not_exact_m.push((ne.rule, ne.field, m));
+        }
+        if let Some(all) = file.frequencies {
+            let mut frozen: Vec<FieldFrequencies> = Vec::with_capacity(all.len());
+            for fp in all {
+                if !model.tf_fields.contains(&fp.field)
+                    || frozen.iter().any(|f| f.field == fp.field)
+                {
+                    return Err(bad(
+                        "frequencies: a field without frequencies, or listed twice",
+                    ));
+                }
+                let total_ok = fp.total.is_finite() && fp.total >= 1.0;
+                let agree_ok = fp.agree.is_finite() && (0.0..=1.0).contains(&fp.agree);
+                if !total_ok || !agree_ok {
+                    return Err(bad("frequencies: total or agreement out of range"));
+                }
+                let n = fp.counts.len();
+                let counts: std::collections::HashMap<Box<str>, u32> = fp
+                    .counts
+                    .into_iter()
+                    .map(|(k, c)| (k.into_boxed_str(), c))
+                    .collect();
+                if counts.len() != n {
+                    return Err(bad("frequencies: a key listed twice"));
+                }
+                frozen.push(FieldFrequencies {
+                    field: fp.field,
+                    total: fp.total,
+                    agree: fp.agree,
+                    counts,
+                });
+            }
+            model.frequencies = Some(frozen);
         }
         Ok(model)
     }
