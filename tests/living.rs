@@ -10,8 +10,8 @@ mod synth;
 use std::collections::BTreeSet;
 
 use idstitch::{
-    DatasetBuilder, Event, IdKind, IdentityStore, Model, NormalizeOptions, Record, RecordId,
-    Resolver, Ymd,
+    BlockingConfig, DatasetBuilder, Event, IdKind, IdentityStore, Model, NormalizeOptions, Record,
+    RecordId, Resolver, Ymd,
 };
 use proptest::prelude::*;
 
@@ -21,8 +21,23 @@ fn resolver() -> Resolver {
 
 type Partition = BTreeSet<BTreeSet<RecordId>>;
 
+/// Blocks past tiny bounds everywhere, so most blocks are windowed.
+fn tight_resolver() -> Resolver {
+    resolver().blocking(
+        BlockingConfig::new()
+            .max_block_size(3)
+            .window(1)
+            .partial_max_block_size(2)
+            .partial_window(1),
+    )
+}
+
 fn batch_partition(records: Vec<Record>, model: &Model) -> Partition {
-    let run = resolver().resolve_with(records, model).unwrap();
+    batch_partition_with(&resolver(), records, model)
+}
+
+fn batch_partition_with(resolver: &Resolver, records: Vec<Record>, model: &Model) -> Partition {
+    let run = resolver.resolve_with(records, model).unwrap();
     let ds = run.dataset();
     run.clusters()
         .members()
@@ -103,14 +118,16 @@ proptest! {
     fn records_added_one_at_a_time_give_the_batch_partition(
         seed in any::<u64>(),
         first_share in 0.2f64..0.8,
+        tight in any::<bool>(),
     ) {
+        let settings = if tight { tight_resolver() } else { resolver() };
         let mut records = population();
         let mut rng = synth::Rng(seed);
         for i in (1..records.len()).rev() {
             records.swap(i, rng.below(i + 1));
         }
         let first = ((first_share * records.len() as f64) as usize).max(1);
-        let mut store = IdentityStore::new(resolver());
+        let mut store = IdentityStore::new(settings.clone());
         store.add(records[..first].to_vec()).unwrap();
         let model = store.model().unwrap().clone();
         prop_assert!(model.has_frozen_frequencies());
@@ -123,11 +140,23 @@ proptest! {
             if (i - first) % 37 == 36 || i + 1 == records.len() {
                 prop_assert_eq!(
                     store_partition(&store),
-                    batch_partition(records[..=i].to_vec(), &model),
+                    batch_partition_with(&settings, records[..=i].to_vec(), &model),
                     "after record {} of {}", i + 1, records.len()
                 );
             }
         }
+        // Not only the partition: every candidate pair, its rule and score.
+        let run = settings.resolve_with(records.clone(), &model).unwrap();
+        let ids = run.dataset().record_ids();
+        let mut batch_pairs: Vec<_> = run
+            .scored()
+            .iter()
+            .map(|p| (ids[p.a as usize].clone(), ids[p.b as usize].clone(), p.rule, p.probability))
+            .collect();
+        batch_pairs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let indexed = store.indexed_pairs().unwrap();
+        prop_assert_eq!(indexed.len(), batch_pairs.len());
+        prop_assert!(indexed == batch_pairs);
         let added = records.len() - first;
         prop_assert!(
             incremental * 10 >= added * 8,

@@ -308,6 +308,70 @@ fn spread(
     (groups.len(), top)
 }
 
+/// What the holders of one value say about who they are: their first-name
+/// person keys, birth dates and other contact identifiers (each a `u32`
+/// whose meaning the gatherer chooses; only equality, `name_text` and
+/// `name_order` matter).
+pub(crate) struct Evidence<'a> {
+    pub(crate) holders: usize,
+    pub(crate) names: Vec<u32>,
+    pub(crate) dates: Vec<u32>,
+    pub(crate) others: Vec<u32>,
+    /// Holders with at least one other contact identifier.
+    pub(crate) with_others: usize,
+    /// The text of a name key, `None` for a nickname group (high bit set).
+    pub(crate) name_text: &'a dyn Fn(u32) -> Option<&'a str>,
+}
+
+/// The verdict on a value from its holders' evidence: `(reason, distinct
+/// first names, distinct birth dates)` when generic.
+pub(crate) fn verdict(
+    cfg: &GenericConfig,
+    mut ev: Evidence<'_>,
+) -> Option<(GenericReason, usize, usize)> {
+    if ev.holders < cfg.min_records {
+        return None;
+    }
+    let (with_names, with_dates) = (ev.names.len(), ev.dates.len());
+    // Spelling variants of one name (`alexa-rose` / `alexa-rxose`) and typos
+    // of one date (`19160822` / `19160882`) are one person, not several.
+    let text = ev.name_text;
+    let similar_names = |a: u32, b: u32| match (text(a), text(b)) {
+        (Some(x), Some(y)) => crate::compare::jaro_winkler(x, y) >= SAME_NAME_JW,
+        _ => false,
+    };
+    let similar_dates =
+        |a: u32, b: u32| crate::compare::date(a, b) <= crate::compare::DateLevel::OneDigit as u8;
+    // Nickname groups (high bit) by group number, then other keys by text:
+    // neither depends on how the keys were numbered. Dates are packed values;
+    // other identifiers are never grouped, so their order does not matter.
+    let name_order = |a: u32, b: u32| {
+        let rank = |k: u32| {
+            let group = k & 0x8000_0000 != 0;
+            (!group, if group { k } else { 0 }, text(k))
+        };
+        rank(a).cmp(&rank(b)).then(a.cmp(&b))
+    };
+    let (n_names, top_name) = spread(&mut ev.names, similar_names, name_order);
+    let (n_dates, top_date) = spread(&mut ev.dates, similar_dates, |a: u32, b: u32| a.cmp(&b));
+    let (n_others, top_other) = spread(&mut ev.others, |_, _| false, |a: u32, b: u32| a.cmp(&b));
+    let conflicting = |n: usize, top: usize, with: usize| {
+        n >= cfg.min_distinct_people && top as f64 <= cfg.max_top_share * with as f64
+    };
+    let reason = if conflicting(n_names, top_name, with_names) {
+        GenericReason::ConflictingNames
+    } else if conflicting(n_dates, top_date, with_dates) {
+        GenericReason::ConflictingBirthDates
+    } else if conflicting(n_others, top_other, ev.with_others) {
+        GenericReason::ConflictingIdentifiers
+    } else if ev.holders >= cfg.max_records {
+        GenericReason::TooManyRecords
+    } else {
+        return None;
+    };
+    Some((reason, n_names, n_dates))
+}
+
 fn judge(
     ds: &Dataset,
     cfg: &GenericConfig,
@@ -343,51 +407,23 @@ fn judge(
             dates.push(d);
         }
     }
-    let (with_names, with_dates) = (names.len(), dates.len());
-    // Spelling variants of one name (`alexa-rose` / `alexa-rxose`) and typos
-    // of one date (`19160822` / `19160882`) are one person, not several.
     let keys = &ds.name_keys;
-    let similar_names = |a: u32, b: u32| {
-        let text = |k: u32| {
-            (k & 0x8000_0000 == 0)
-                .then(|| keys.value(k).map(|t| &**t))
-                .flatten()
-        };
-        match (text(a), text(b)) {
-            (Some(x), Some(y)) => crate::compare::jaro_winkler(x, y) >= SAME_NAME_JW,
-            _ => false,
-        }
+    let name_text = |k: u32| {
+        (k & 0x8000_0000 == 0)
+            .then(|| keys.value(k).map(|t| &**t))
+            .flatten()
     };
-    let similar_dates =
-        |a: u32, b: u32| crate::compare::date(a, b) <= crate::compare::DateLevel::OneDigit as u8;
-    // Nickname groups (high bit) by group number, then other keys by text:
-    // neither depends on the dataset's numbering. Dates are packed values;
-    // other identifiers are never grouped, so their order does not matter.
-    let name_order = |a: u32, b: u32| {
-        let rank = |k: u32| {
-            let group = k & 0x8000_0000 != 0;
-            let text = if group { None } else { keys.value(k) };
-            (!group, if group { k } else { 0 }, text)
-        };
-        rank(a).cmp(&rank(b)).then(a.cmp(&b))
-    };
-    let (n_names, top_name) = spread(&mut names, similar_names, name_order);
-    let (n_dates, top_date) = spread(&mut dates, similar_dates, |a: u32, b: u32| a.cmp(&b));
-    let (n_others, top_other) = spread(&mut others, |_, _| false, |a: u32, b: u32| a.cmp(&b));
-    let conflicting = |n: usize, top: usize, with: usize| {
-        n >= cfg.min_distinct_people && top as f64 <= cfg.max_top_share * with as f64
-    };
-    let reason = if conflicting(n_names, top_name, with_names) {
-        GenericReason::ConflictingNames
-    } else if conflicting(n_dates, top_date, with_dates) {
-        GenericReason::ConflictingBirthDates
-    } else if conflicting(n_others, top_other, with_others) {
-        GenericReason::ConflictingIdentifiers
-    } else if members.len() >= cfg.max_records {
-        GenericReason::TooManyRecords
-    } else {
-        return None;
-    };
+    let (reason, n_names, n_dates) = verdict(
+        cfg,
+        Evidence {
+            holders: members.len(),
+            names,
+            dates,
+            others,
+            with_others,
+            name_text: &name_text,
+        },
+    )?;
     // Counts are bounded by the number of records, below u32::MAX.
     Some(GenericValue {
         kind,

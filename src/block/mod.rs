@@ -32,7 +32,7 @@ mod generic;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use generic::judge_value;
+pub(crate) use generic::{Evidence, judge_value, person_key, verdict};
 pub use generic::{GenericConfig, GenericReason, GenericValue, GenericValues};
 
 use crate::compare::Field;
@@ -320,6 +320,16 @@ impl BlockingConfig {
     /// The rules.
     pub fn get_rules(&self) -> &[BlockingRule] {
         &self.rules
+    }
+
+    /// `(largest block paired whole, window)` for a rule (`partial`: a
+    /// partial-name rule's bounds).
+    pub(crate) fn block_bounds(&self, partial: bool) -> (usize, usize) {
+        if partial {
+            (self.partial_max_block_size, self.partial_window)
+        } else {
+            (self.max_block_size, self.window)
+        }
     }
 
     /// The generic-value settings.
@@ -827,11 +837,7 @@ impl Block<'_> {
         let n = members.len();
         st.blocks += 1;
         st.largest_block = st.largest_block.max(n as u64);
-        let (limit, w) = if self.partial {
-            (cfg.partial_max_block_size, cfg.partial_window)
-        } else {
-            (cfg.max_block_size, cfg.window)
-        };
+        let (limit, w) = cfg.block_bounds(self.partial);
         if n <= limit {
             for (i, &a) in members.iter().enumerate() {
                 for &b in &members[i + 1..] {
@@ -855,14 +861,10 @@ impl Block<'_> {
             })
             .collect();
         sorted.sort_unstable();
-        let mut emitted = 0u64;
-        for i in 0..n {
-            for j in i + 1..(i + 1 + w).min(n) {
-                let (a, b) = (sorted[i].3, sorted[j].3);
-                out.push(pack(a.min(b), a.max(b)));
-                emitted += 1;
-            }
-        }
+        let order: Vec<RecordIx> = sorted.iter().map(|s| s.3).collect();
+        let before = out.len();
+        window_pairs(&order, w, out);
+        let emitted = (out.len() - before) as u64;
         st.windowed_blocks += 1;
         st.pairs_skipped_by_window += all_pairs(n) - emitted;
     }
@@ -891,6 +893,18 @@ pub(crate) fn block_pairs(
         partial,
     };
     block.emit(members, out, &mut RuleStats::default());
+}
+
+/// The sorted-neighbourhood pairs of records in `order`: each with the next
+/// `w` (packed, lower index first).
+pub(crate) fn window_pairs(order: &[RecordIx], w: usize, out: &mut Vec<u64>) {
+    let n = order.len();
+    for i in 0..n {
+        for j in i + 1..(i + 1 + w).min(n) {
+            let (a, b) = (order[i], order[j]);
+            out.push(pack(a.min(b), a.max(b)));
+        }
+    }
 }
 
 fn pack(a: RecordIx, b: RecordIx) -> u64 {

@@ -362,7 +362,8 @@ impl IdentityMap {
                 self.assignments.insert(r, id.clone());
             }
         }
-        self.used.append(&mut minted);
+        // `extend`, not `append`: append rebuilds the whole set (O(n)).
+        self.used.extend(minted);
         events
     }
 }

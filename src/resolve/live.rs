@@ -15,17 +15,19 @@
 //! instead. The result is the batch run's partition either way — the
 //! store's sequence-neutrality proptests check it.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::block::{
-    BlockingRule, CandidatePair, GenericValues, block_pairs, judge_value, key_ranks, rule_key_texts,
+    BlockingRule, CandidatePair, Evidence, GenericConfig, GenericValues, block_pairs, judge_value,
+    key_ranks, person_key, rule_key_texts, verdict, window_pairs,
 };
 use crate::cluster::Clusters;
 use crate::compare::Comparator;
 use crate::error::Result;
-use crate::record::{Dataset, ID_SLOTS, NONE, Record, RecordId, RecordIx, slot};
+use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, Record, RecordId, RecordIx, slot};
 use crate::score::{Model, ScoredPair};
 
 use super::{Resolution, Resolver};
@@ -62,6 +64,141 @@ enum Use {
     Value { slot: usize, value: u32 },
     /// A key of the name-based rule at this index.
     Rule(usize),
+}
+
+/// What a windowed block sorts its members by (then by record ID): the
+/// surname and first-name keys (absent last) and the packed birth date —
+/// the order of [`block_pairs`]' sorted neighbourhood, by text rather than
+/// by a dataset's ranks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SortKey {
+    surname: Option<Box<str>>,
+    first: Option<Box<str>>,
+    dob: u32,
+}
+
+impl SortKey {
+    fn of(ds: &Dataset, r: RecordIx) -> SortKey {
+        let row = &ds.rows[r as usize];
+        let key = |role: NameRole| {
+            ds.name_info
+                .get(row.names[role as usize] as usize)
+                .and_then(|e| ds.name_keys.value(e.key))
+                .cloned()
+        };
+        SortKey {
+            surname: key(NameRole::Surname),
+            first: key(NameRole::First),
+            dob: row.dob,
+        }
+    }
+
+    fn cmp(&self, other: &SortKey) -> Ordering {
+        let part = |x: &Option<Box<str>>, y: &Option<Box<str>>| match (x, y) {
+            (Some(a), Some(b)) => a.cmp(b),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        part(&self.surname, &other.surname)
+            .then_with(|| part(&self.first, &other.first))
+            .then(self.dob.cmp(&other.dob))
+    }
+}
+
+/// The holders' evidence on a generic value ([`verdict`]'s input), kept so
+/// a new holder is judged without re-reading the others: name keys and
+/// other contacts numbered here (nickname groups keep their own numbers,
+/// high bit set).
+#[derive(Debug, Clone, Default)]
+struct Summary {
+    holders: usize,
+    names: Vec<u32>,
+    dates: Vec<u32>,
+    others: Vec<u32>,
+    with_others: usize,
+    texts: Vec<Box<str>>,
+    text_id: FxHashMap<Box<str>, u32>,
+    other_id: FxHashMap<Box<str>, u32>,
+}
+
+impl Summary {
+    /// Adds record `r` of `ds` as a holder of a value of slot `own`.
+    fn add(&mut self, ds: &Dataset, r: RecordIx, own: usize) {
+        self.holders += 1;
+        let mut any = false;
+        for s in [0usize, 1] {
+            if s == own {
+                continue;
+            }
+            for &v in ds.slot_values(r, s) {
+                any = true;
+                if let Some(t) = value_key(ds, s, v) {
+                    // Fewer other contacts than u32::MAX (one per holder's value).
+                    let next = self.other_id.len() as u32;
+                    let id = *self.other_id.entry(t.into_boxed_str()).or_insert(next);
+                    self.others.push(id);
+                }
+            }
+        }
+        self.with_others += usize::from(any);
+        let k = person_key(ds, r);
+        if k != NONE {
+            let id = if k & 0x8000_0000 != 0 {
+                k
+            } else {
+                let text: Box<str> = ds.name_keys.value(k).cloned().unwrap_or_default();
+                let next = self.texts.len() as u32;
+                let id = *self.text_id.entry(text.clone()).or_insert(next);
+                if id == next {
+                    self.texts.push(text);
+                }
+                id
+            };
+            self.names.push(id);
+        }
+        let d = ds.rows[r as usize].dob;
+        if d != NONE {
+            self.dates.push(d);
+        }
+    }
+
+    fn is_generic(&self, cfg: &GenericConfig) -> bool {
+        let texts = &self.texts;
+        let name_text = |k: u32| {
+            (k & 0x8000_0000 == 0)
+                .then(|| texts.get(k as usize).map(|t| &**t))
+                .flatten()
+        };
+        verdict(
+            cfg,
+            Evidence {
+                holders: self.holders,
+                names: self.names.clone(),
+                dates: self.dates.clone(),
+                others: self.others.clone(),
+                with_others: self.with_others,
+                name_text: &name_text,
+            },
+        )
+        .is_some()
+    }
+}
+
+/// How a new record's block is re-formed.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// With every member (a small block, or a value whose holders decide
+    /// its generic verdict).
+    Whole,
+    /// A block past its bound before and after: only the members within a
+    /// window of the new record's place `at` in sort order matter —
+    /// `members[range]`, contiguous in that order.
+    Window {
+        at: usize,
+        range: std::ops::Range<usize>,
+        w: usize,
+    },
 }
 
 /// A value's key text, equal across datasets: the slot, then the canonical value.
@@ -122,8 +259,13 @@ pub(crate) struct Live {
     ids: Vec<RecordId>,
     handle_of: FxHashMap<RecordId, u32>,
     key_of: FxHashMap<Box<str>, u32>,
+    /// Holders per key; in sort order where `sorted` says so.
     members: Vec<Vec<u32>>,
+    sorted: Vec<bool>,
     generic: Vec<bool>,
+    /// Per generic value key, its holders' evidence.
+    summaries: FxHashMap<u32, Summary>,
+    sort_keys: Vec<SortKey>,
     pairs: FxHashMap<u64, PairState>,
     links: Vec<Vec<u32>>,
     cluster_of: Vec<u32>,
@@ -152,7 +294,10 @@ impl Live {
             handle_of: FxHashMap::default(),
             key_of: FxHashMap::default(),
             members: Vec::new(),
+            sorted: Vec::new(),
             generic: Vec::new(),
+            summaries: FxHashMap::default(),
+            sort_keys: (0..n as u32).map(|r| SortKey::of(ds, r)).collect(),
             pairs: FxHashMap::default(),
             links: vec![Vec::new(); n],
             cluster_of: res.clusters().labels().to_vec(),
@@ -177,6 +322,15 @@ impl Live {
                 if let Use::Value { slot, value } = u {
                     live.generic[k as usize] = generic.is_generic_slot(slot, value);
                 }
+            }
+        }
+        for (k, u) in uses.iter().enumerate() {
+            if let (Use::Value { slot, .. }, true) = (u, live.generic[k]) {
+                let mut sum = Summary::default();
+                for &r in &live.members[k] {
+                    sum.add(ds, r, *slot);
+                }
+                live.summaries.insert(k as u32, sum);
             }
         }
         // Every block as the batch run formed it, counted per rule.
@@ -224,6 +378,16 @@ impl Live {
                 live.links[p.b as usize].push(p.a);
             }
         }
+        // Room to grow before a reallocation (each one copies the whole
+        // vector or rehashes the whole map: a latency spike).
+        let room = n / 4 + 1024;
+        live.ids.reserve(room);
+        live.links.reserve(room);
+        live.cluster_of.reserve(room);
+        live.sort_keys.reserve(room);
+        live.pairs.reserve(live.pairs.len() / 4 + 1024);
+        live.key_of.reserve(live.key_of.len() / 4 + 1024);
+        live.handle_of.reserve(room);
         for (h, &c) in live.cluster_of.iter().enumerate() {
             live.clusters.entry(c).or_default().push(h as u32);
             live.next_cluster = live.next_cluster.max(c + 1);
@@ -236,9 +400,49 @@ impl Live {
         let k = *self.key_of.entry(text.into_boxed_str()).or_insert(next);
         if k == next {
             self.members.push(Vec::new());
+            self.sorted.push(false);
             self.generic.push(false);
         }
         k
+    }
+
+    /// Handle `a` against the record `(key, id)` in sort order.
+    fn order(&self, a: u32, key: &SortKey, id: &RecordId) -> Ordering {
+        self.sort_keys[a as usize]
+            .cmp(key)
+            .then_with(|| self.ids[a as usize].cmp(id))
+    }
+
+    /// Puts key `k`'s members in sort order (once; insertions keep it).
+    fn sort_members(&mut self, k: usize) {
+        if self.sorted[k] {
+            return;
+        }
+        let mut m = std::mem::take(&mut self.members[k]);
+        m.sort_by(|&a, &b| {
+            self.sort_keys[a as usize]
+                .cmp(&self.sort_keys[b as usize])
+                .then_with(|| self.ids[a as usize].cmp(&self.ids[b as usize]))
+        });
+        self.members[k] = m;
+        self.sorted[k] = true;
+    }
+
+    /// Every candidate pair as `(lower ID, higher ID, rule index,
+    /// probability)`, sorted: for tests comparing the index with a batch run.
+    pub(crate) fn pairs(&self) -> Vec<(RecordId, RecordId, u8, f32)> {
+        let mut out: Vec<_> = self
+            .pairs
+            .iter()
+            .map(|(&p, st)| {
+                let (a, b) = unpack(p);
+                let (x, y) = (&self.ids[a as usize], &self.ids[b as usize]);
+                let (x, y) = if x < y { (x, y) } else { (y, x) };
+                (x.clone(), y.clone(), st.rule, st.probability)
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        out
     }
 
     /// The identities (as record IDs) of the records with these handles.
@@ -287,20 +491,49 @@ impl Live {
         // every holder of its values — but a value held by so many records
         // that it stays generic needs none of them.
         let mut involved: FxHashSet<u32> = FxHashSet::default();
-        let mut saturated: FxHashSet<u32> = FxHashSet::default();
+        // Generic values, judged again from their evidence with this holder.
+        let mut saturated: FxHashMap<u32, Summary> = FxHashMap::default();
+        let mut plans: FxHashMap<String, Plan> = FxHashMap::default();
+        let my_key = SortKey::of(&one, 0);
+        let bcfg = resolver.blocking_config();
         for (text, u) in record_keys(&one, &self.rules, 0) {
             let Some(&k) = self.key_of.get(text.as_str()) else {
                 continue;
             };
+            let n = self.members[k as usize].len();
+            let plan = match u {
+                Use::Value { slot, .. } if self.generic[k as usize] => {
+                    let Some(mut sum) = self.summaries.get(&k).cloned() else {
+                        return Ok(None);
+                    };
+                    sum.add(&one, 0, slot);
+                    if !sum.is_generic(gcfg) {
+                        // No longer generic: not a local change.
+                        return Ok(None);
+                    }
+                    saturated.insert(k, sum);
+                    continue;
+                }
+                Use::Rule(i) => {
+                    let (limit, w) = bcfg.block_bounds(self.rules[i].partial_name());
+                    if n > limit {
+                        self.sort_members(k as usize);
+                        let m = &self.members[k as usize];
+                        let at = m.partition_point(|&h| self.order(h, &my_key, &id).is_lt());
+                        let range = at.saturating_sub(w)..(at + w).min(n);
+                        Plan::Window { at, range, w }
+                    } else {
+                        Plan::Whole
+                    }
+                }
+                Use::Value { .. } => Plan::Whole,
+            };
             let m = &self.members[k as usize];
-            if matches!(u, Use::Value { .. })
-                && self.generic[k as usize]
-                && m.len() + 1 >= gcfg.get_max_records()
-            {
-                saturated.insert(k);
-                continue;
+            match &plan {
+                Plan::Whole => involved.extend(m.iter().copied()),
+                Plan::Window { range, .. } => involved.extend(m[range.clone()].iter().copied()),
             }
-            involved.extend(m.iter().copied());
+            plans.insert(text, plan);
         }
         let mut batch: Vec<Record> = Vec::with_capacity(involved.len() + 1);
         for &h in &involved {
@@ -336,37 +569,58 @@ impl Live {
                 .get(text)
                 .is_some_and(|&k| self.generic[k as usize])
         };
-        let mut blocks: Vec<(usize, Vec<RecordIx>)> = Vec::new();
+        // Per block: its rule, and the members before and after in the
+        // order pairs are formed from (`None`: as `block_pairs` forms them
+        // from the whole block; `Some(w)`: a window of `w` over the given
+        // contiguous stretch of sort order).
+        let mut blocks: Vec<(usize, Option<usize>, Vec<RecordIx>, Vec<RecordIx>)> = Vec::new();
+        let local_member = |h: &u32| local_of.get(h).copied();
         for (text, u) in &keys {
             let k = self.key_of.get(text.as_str()).copied();
-            let mut members: Vec<RecordIx> = Vec::new();
-            if let Some(k) = k
-                && !saturated.contains(&k)
-            {
-                for h in &self.members[k as usize] {
-                    match local_of.get(h) {
-                        Some(&l) => members.push(l),
-                        None => return Ok(None),
-                    }
+            let plan = plans.get(text.as_str()).cloned().unwrap_or(Plan::Whole);
+            let (before, after, window) = match (&plan, k) {
+                (_, Some(k)) if saturated.contains_key(&k) => (Vec::new(), Vec::new(), None),
+                (Plan::Window { at, range, w }, Some(k)) => {
+                    let stretch = &self.members[k as usize][range.clone()];
+                    let Some(before) = stretch.iter().map(local_member).collect::<Option<Vec<_>>>()
+                    else {
+                        return Ok(None);
+                    };
+                    let mut after = before.clone();
+                    after.insert(at - range.start, me);
+                    (before, after, Some(*w))
                 }
-            }
-            members.push(me);
-            members.sort_unstable();
+                (_, Some(k)) => {
+                    let Some(mut before) = self.members[k as usize]
+                        .iter()
+                        .map(local_member)
+                        .collect::<Option<Vec<_>>>()
+                    else {
+                        return Ok(None);
+                    };
+                    before.sort_unstable();
+                    let mut after = before.clone();
+                    after.push(me);
+                    after.sort_unstable();
+                    (before, after, None)
+                }
+                (_, None) => (Vec::new(), vec![me], None),
+            };
             let is_generic = match (*u, k) {
-                (Use::Value { .. }, Some(k)) if saturated.contains(&k) => true,
+                (Use::Value { .. }, Some(k)) if saturated.contains_key(&k) => true,
                 (Use::Value { slot, value }, _) => {
-                    let after = judge_value(&local, gcfg, slot, value, &members);
-                    if after != generic_before(text) {
+                    let verdict = judge_value(&local, gcfg, slot, value, &after);
+                    if verdict != generic_before(text) {
                         return Ok(None);
                     }
-                    after
+                    verdict
                 }
                 (Use::Rule(_), _) => false,
             };
             if let Some(i) = rule_of(&self.rules, *u)
                 && !is_generic
             {
-                blocks.push((i, members));
+                blocks.push((i, window, before, after));
             }
         }
         let generic_local = GenericValues::from_flags(&local, |s, v| {
@@ -374,17 +628,23 @@ impl Live {
         });
 
         // Per pair, how many blocks of each rule yield it, after minus before.
-        let bcfg = resolver.blocking_config();
         let ranks = key_ranks(&local);
         let mut delta: FxHashMap<u64, [i16; MAX_RULES]> = FxHashMap::default();
         let (mut before, mut after) = (Vec::new(), Vec::new());
-        for (i, members) in &blocks {
-            let partial = self.rules[*i].partial_name();
-            let without: Vec<RecordIx> = members.iter().copied().filter(|&l| l != me).collect();
+        for (i, window, without, members) in &blocks {
             before.clear();
             after.clear();
-            block_pairs(&local, bcfg, &ranks, partial, &without, &mut before);
-            block_pairs(&local, bcfg, &ranks, partial, members, &mut after);
+            match window {
+                Some(w) => {
+                    window_pairs(without, *w, &mut before);
+                    window_pairs(members, *w, &mut after);
+                }
+                None => {
+                    let partial = self.rules[*i].partial_name();
+                    block_pairs(&local, bcfg, &ranks, partial, without, &mut before);
+                    block_pairs(&local, bcfg, &ranks, partial, members, &mut after);
+                }
+            }
             for &p in &before {
                 delta.entry(p).or_default()[*i] -= 1;
             }
@@ -453,9 +713,26 @@ impl Live {
         self.handle_of.insert(id, new_handle);
         self.links.push(Vec::new());
         self.cluster_of.push(NONE);
+        self.sort_keys.push(my_key);
+        for (k, sum) in saturated {
+            self.summaries.insert(k, sum);
+        }
         for (text, _) in keys {
-            let k = self.intern(text);
-            self.members[k as usize].push(new_handle);
+            let at = match plans.get(text.as_str()) {
+                Some(Plan::Window { at, .. }) => Some(*at),
+                _ => None,
+            };
+            let k = self.intern(text) as usize;
+            match at {
+                Some(at) if self.sorted[k] => self.members[k].insert(at, new_handle),
+                _ if self.sorted[k] => {
+                    let key = &self.sort_keys[new_handle as usize];
+                    let id = &self.ids[new_handle as usize];
+                    let at = self.members[k].partition_point(|&h| self.order(h, key, id).is_lt());
+                    self.members[k].insert(at, new_handle);
+                }
+                _ => self.members[k].push(new_handle),
+            }
         }
         for mut ch in changes {
             if let Some(st) = &mut ch.new

@@ -185,6 +185,14 @@ impl IdentityStore {
         self.live = None;
     }
 
+    /// The incremental index's candidate pairs, `(lower ID, higher ID, rule
+    /// index, probability)` sorted, or `None` without an index. For tests
+    /// that hold the index to the batch run's pairs; not a stable API.
+    #[doc(hidden)]
+    pub fn indexed_pairs(&self) -> Option<Vec<(RecordId, RecordId, u8, f32)>> {
+        self.live.as_ref().map(Live::pairs)
+    }
+
     /// The batch run over the records held, with the store's model: the
     /// dataset, scores and clusters behind the identities (for profiles,
     /// explanations or evaluation after incremental changes). Changes
