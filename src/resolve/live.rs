@@ -271,6 +271,10 @@ pub(crate) struct Live {
     cluster_of: Vec<u32>,
     clusters: FxHashMap<u32, Vec<u32>>,
     next_cluster: u32,
+    /// A one-thread pool the small per-record work runs in: the batch code
+    /// it reuses is parallel, and from outside a pool every parallel step
+    /// would be a round trip to the global pool's threads.
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
 }
 
 impl Live {
@@ -303,6 +307,12 @@ impl Live {
             cluster_of: res.clusters().labels().to_vec(),
             clusters: FxHashMap::default(),
             next_cluster: 0,
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "idstitch-live".into())
+                .build()
+                .ok()
+                .map(std::sync::Arc::new),
         };
         live.handle_of = live
             .ids
@@ -469,6 +479,19 @@ impl Live {
     /// the change is not local (the store then runs the batch and rebuilds
     /// the index). An error leaves the index inconsistent: drop it.
     pub(crate) fn add(
+        &mut self,
+        record: &Record,
+        records: &BTreeMap<RecordId, Record>,
+        resolver: &Resolver,
+        model: &Model,
+    ) -> Result<Option<Vec<u32>>> {
+        match self.pool.clone() {
+            Some(pool) => pool.install(|| self.add_here(record, records, resolver, model)),
+            None => self.add_here(record, records, resolver, model),
+        }
+    }
+
+    fn add_here(
         &mut self,
         record: &Record,
         records: &BTreeMap<RecordId, Record>,
