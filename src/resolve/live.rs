@@ -201,6 +201,18 @@ enum Plan {
     },
 }
 
+/// One block a new record joins: its rule, and its members (local indices)
+/// before and after the record, in the order pairs are formed from.
+struct Reformed {
+    rule: usize,
+    /// `None`: pairs as [`block_pairs`] forms them from the whole block;
+    /// `Some(w)`: a window of `w` over the given contiguous stretch of sort
+    /// order.
+    window: Option<usize>,
+    before: Vec<RecordIx>,
+    after: Vec<RecordIx>,
+}
+
 /// A value's key text, equal across datasets: the slot, then the canonical value.
 fn value_key(ds: &Dataset, slot: usize, id: u32) -> Option<String> {
     let text = match slot {
@@ -592,11 +604,7 @@ impl Live {
                 .get(text)
                 .is_some_and(|&k| self.generic[k as usize])
         };
-        // Per block: its rule, and the members before and after in the
-        // order pairs are formed from (`None`: as `block_pairs` forms them
-        // from the whole block; `Some(w)`: a window of `w` over the given
-        // contiguous stretch of sort order).
-        let mut blocks: Vec<(usize, Option<usize>, Vec<RecordIx>, Vec<RecordIx>)> = Vec::new();
+        let mut blocks: Vec<Reformed> = Vec::new();
         let local_member = |h: &u32| local_of.get(h).copied();
         for (text, u) in &keys {
             let k = self.key_of.get(text.as_str()).copied();
@@ -643,7 +651,12 @@ impl Live {
             if let Some(i) = rule_of(&self.rules, *u)
                 && !is_generic
             {
-                blocks.push((i, window, before, after));
+                blocks.push(Reformed {
+                    rule: i,
+                    window,
+                    before,
+                    after,
+                });
             }
         }
         let generic_local = GenericValues::from_flags(&local, |s, v| {
@@ -654,7 +667,13 @@ impl Live {
         let ranks = key_ranks(&local);
         let mut delta: FxHashMap<u64, [i16; MAX_RULES]> = FxHashMap::default();
         let (mut before, mut after) = (Vec::new(), Vec::new());
-        for (i, window, without, members) in &blocks {
+        for Reformed {
+            rule: i,
+            window,
+            before: without,
+            after: members,
+        } in &blocks
+        {
             before.clear();
             after.clear();
             match window {
