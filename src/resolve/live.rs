@@ -428,6 +428,23 @@ impl Live {
         k
     }
 
+    /// The handle of each record of `ds` (`unknown` for a record the index
+    /// does not hold yet), and the record index of each handle.
+    fn handles_in(&self, ds: &Dataset, unknown: u32) -> (Vec<u32>, FxHashMap<u32, RecordIx>) {
+        let handles: Vec<u32> = ds
+            .record_ids()
+            .iter()
+            .map(|rid| self.handle_of.get(rid).copied().unwrap_or(unknown))
+            .collect();
+        // Fewer records than u32::MAX (`Dataset` bound).
+        let local = handles
+            .iter()
+            .enumerate()
+            .map(|(l, &h)| (h, l as u32))
+            .collect();
+        (handles, local)
+    }
+
     /// Handle `a` against the record `(key, id)` in sort order.
     fn order(&self, a: u32, key: &SortKey, id: &RecordId) -> Ordering {
         self.sort_keys[a as usize]
@@ -582,16 +599,7 @@ impl Live {
             return Ok(None);
         };
         let new_handle = self.ids.len() as u32;
-        let handle_of_local: Vec<u32> = local
-            .record_ids()
-            .iter()
-            .map(|rid| self.handle_of.get(rid).copied().unwrap_or(new_handle))
-            .collect();
-        let local_of: FxHashMap<u32, RecordIx> = handle_of_local
-            .iter()
-            .enumerate()
-            .map(|(l, &h)| (h, l as u32))
-            .collect();
+        let (handle_of_local, local_of) = self.handles_in(&local, new_handle);
         let Some(&me) = local_of.get(&new_handle) else {
             return Ok(None);
         };
@@ -860,16 +868,7 @@ impl Live {
                 return Err(crate::Error::config("store", "index and records disagree"));
             }
             let ds = resolver.dataset_builder().build(batch)?;
-            let handle: Vec<u32> = ds
-                .record_ids()
-                .iter()
-                .map(|rid| self.handle_of.get(rid).copied().unwrap_or(NONE))
-                .collect();
-            let local: FxHashMap<u32, u32> = handle
-                .iter()
-                .enumerate()
-                .map(|(l, &h)| (h, l as u32))
-                .collect();
+            let (handle, local) = self.handles_in(&ds, NONE);
             let mut scored = Vec::new();
             for (la, &h) in handle.iter().enumerate() {
                 for &o in self.links.get(h as usize).map_or(&[][..], |v| &v[..]) {
