@@ -105,7 +105,7 @@ pub use record::{
 };
 pub use resolve::{
     ConsentState, Event, GoldenProfile, IdentityId, IdentityMap, IdentityStore, ProfileConfig,
-    ProfileValue, Resolution, Resolver, SNAPSHOT_VERSION, Survivorship, Update,
+    ProfileValue, RecordKey, Resolution, Resolver, SNAPSHOT_VERSION, Survivorship, Update,
 };
 pub use score::{
     Contribution, Explanation, MODEL_FORMAT_VERSION, Model, Patterns, PriorMode, ScoredPair,

@@ -59,7 +59,7 @@ fn unpack(p: u64) -> (u32, u32) {
 
 /// What a key groups records by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Use {
+pub(crate) enum Use {
     /// Value `value` of identifier slot `slot` (in the dataset the key came from).
     Value { slot: usize, value: u32 },
     /// A key of the name-based rule at this index.
@@ -214,7 +214,7 @@ struct Reformed {
 }
 
 /// A value's key text, equal across datasets: the slot, then the canonical value.
-fn value_key(ds: &Dataset, slot: usize, id: u32) -> Option<String> {
+pub(crate) fn value_key(ds: &Dataset, slot: usize, id: u32) -> Option<String> {
     let text = match slot {
         0 => ds.emails.value(id).map(|v| v.to_string()),
         1 => ds.phones.value(id).map(|v| v.to_string()),
@@ -231,7 +231,7 @@ fn value_key(ds: &Dataset, slot: usize, id: u32) -> Option<String> {
 /// Every key of record `r`: its identifier values (all slots, for the
 /// generic verdicts, whether or not a rule blocks on them) and its keys
 /// under the name-based rules among `rules`.
-fn record_keys(ds: &Dataset, rules: &[BlockingRule], r: RecordIx) -> Vec<(String, Use)> {
+pub(crate) fn record_keys(ds: &Dataset, rules: &[BlockingRule], r: RecordIx) -> Vec<(String, Use)> {
     let mut out = Vec::new();
     for slot in 0..ID_SLOTS.len() {
         for &value in ds.slot_values(r, slot) {
@@ -252,7 +252,7 @@ fn record_keys(ds: &Dataset, rules: &[BlockingRule], r: RecordIx) -> Vec<(String
 }
 
 /// The rule index blocking on a key, if any rule does.
-fn rule_of(rules: &[BlockingRule], u: Use) -> Option<usize> {
+pub(crate) fn rule_of(rules: &[BlockingRule], u: Use) -> Option<usize> {
     match u {
         Use::Rule(i) => Some(i),
         Use::Value { slot: s, .. } => rules

@@ -9,12 +9,14 @@
 //! frequent, in a configurable order), each with its sources and first/last
 //! seen, and per-channel consent where the most restrictive answer wins.
 
+mod distributed;
 mod identity;
 mod live;
 mod pipeline;
 mod profile;
 mod store;
 
+pub use distributed::RecordKey;
 pub use identity::{Event, IdentityId, IdentityMap};
 pub use pipeline::{Resolution, Resolver};
 pub use profile::{ConsentState, GoldenProfile, ProfileConfig, ProfileValue, Survivorship};

@@ -33,10 +33,14 @@ pub(crate) fn key_text(ds: &Dataset, role: Option<NameRole>, id: u32) -> Option<
     }
 }
 
-/// `(total, Σ tf²)` of a frequency list, summed in key order.
-pub(crate) fn totals(freq: impl Iterator<Item = u32> + Clone) -> (f64, f64) {
-    let total: f64 = freq.clone().map(f64::from).sum::<f64>().max(1.0);
-    let agree: f64 = freq.map(|c| (f64::from(c) / total).powi(2)).sum();
+/// `(total, Σ tf²)` of a frequency list. The sums run over the counts in
+/// ascending order, so they depend on the multiset of counts alone: a
+/// distributed engine that counts the same keys gets the same bits.
+pub(crate) fn totals(freq: impl Iterator<Item = u32>) -> (f64, f64) {
+    let mut counts: Vec<u32> = freq.filter(|&c| c > 0).collect();
+    counts.sort_unstable();
+    let total: f64 = counts.iter().map(|&c| f64::from(c)).sum::<f64>().max(1.0);
+    let agree: f64 = counts.iter().map(|&c| (f64::from(c) / total).powi(2)).sum();
     (total, agree)
 }
 
@@ -56,8 +60,8 @@ impl Model {
     /// use idstitch::{Dataset, Model, Record};
     ///
     /// let ds = Dataset::build(vec![
-    ///     Record::new("1", "crm").first_name("Анна").surname("Иванова"),
-    ///     Record::new("2", "web").first_name("Анна").surname("Петрова"),
+    ///     Record::new("1", "crm").first_name("Анна").last_name("Иванова"),
+    ///     Record::new("2", "web").first_name("Анна").last_name("Петрова"),
     /// ])?;
     /// let model = Model::default().with_frequencies_of(&ds);
     /// assert!(model.has_frozen_frequencies());
@@ -92,6 +96,64 @@ impl Model {
     /// ([`Model::with_frequencies_of`]).
     pub fn has_frozen_frequencies(&self) -> bool {
         self.frequencies.is_some()
+    }
+
+    /// The model with one field's term frequencies frozen from counts
+    /// made elsewhere: `(key, records)` pairs, each key once — what a
+    /// distributed engine aggregates over all records
+    /// ([`Resolver::frequency_keys`](crate::Resolver::frequency_keys) gives
+    /// each record's keys). The same counts give the same model as
+    /// [`Model::with_frequencies_of`] on a dataset of all the records.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for a field without
+    /// term frequencies in this model, or a key listed twice.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{Dataset, Field, Model, Record};
+    ///
+    /// let ds = Dataset::build(vec![
+    ///     Record::new("1", "crm").first_name("Анна").city("Казань"),
+    ///     Record::new("2", "web").first_name("Анна").city("Казань"),
+    /// ])?;
+    /// let counted = Model::default()
+    ///     .with_frequencies(Field::FirstName, [("ana".to_string(), 2)])?
+    ///     .with_frequencies(Field::Surname, [])?
+    ///     .with_frequencies(Field::City, [("kazan".to_string(), 2)])?;
+    /// assert_eq!(counted, Model::default().with_frequencies_of(&ds));
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn with_frequencies(
+        mut self,
+        field: Field,
+        counts: impl IntoIterator<Item = (String, u32)>,
+    ) -> crate::Result<Model> {
+        if tf_role(field).is_none() || !self.tf_fields.contains(&field) {
+            return Err(crate::Error::config(
+                "frequencies",
+                "the field has no term frequencies in this model",
+            ));
+        }
+        let mut map: HashMap<Box<str>, u32> = HashMap::new();
+        for (k, c) in counts {
+            if c > 0 && map.insert(k.into_boxed_str(), c).is_some() {
+                return Err(crate::Error::config("frequencies", "a key is listed twice"));
+            }
+        }
+        let (total, agree) = totals(map.values().copied());
+        let frozen = self.frequencies.get_or_insert_with(Vec::new);
+        frozen.retain(|f| f.field != field);
+        frozen.push(FieldFrequencies {
+            field,
+            total,
+            agree,
+            counts: map,
+        });
+        // In `tf_fields` order, as `with_frequencies_of` leaves them.
+        let order = self.tf_fields.clone();
+        frozen.sort_by_key(|f| order.iter().position(|&x| x == f.field));
+        Ok(self)
     }
 
     /// The model without frozen frequencies: scoring counts them on each
