@@ -7,6 +7,8 @@
 #
 # Environment:
 #   IDSTITCH_PYTHON        0 skips the Python tests (default 1; needs python3 and PyPI)
+#   IDSTITCH_SPARK         0 skips the Spark test (default 1; installs pyspark from
+#                          PyPI into the same virtualenv; needs Java 17 on the PATH)
 #   IDSTITCH_FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips fuzzing)
 #   IDSTITCH_FUZZ_SEED     libFuzzer seed (default 1)
 #
@@ -34,12 +36,25 @@ if [ "${IDSTITCH_PYTHON:-1}" != 0 ]; then
   fi
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.7,<2" "pyarrow>=14" "pandas>=1.5" "pytest>=7"
+  spark=0
+  if [ "${IDSTITCH_SPARK:-1}" != 0 ]; then
+    if command -v java >/dev/null 2>&1; then
+      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pyspark>=4.0,<5"
+      spark=1
+    else
+      echo "no java on the PATH: the Spark test is skipped"
+    fi
+  fi
   (
     cd examples/python
     export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
     maturin develop --release --locked --quiet
     python -m pytest -q tests
     python -m pytest -q --doctest-modules --pyargs idstitch
+    if [ "$spark" = 1 ]; then
+      echo "== Spark: local[2] job vs dedup run"
+      python -m pytest -q -p no:cacheprovider ../spark/test_spark.py
+    fi
   )
 fi
 

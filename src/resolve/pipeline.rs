@@ -1,7 +1,7 @@
 //! The whole pipeline in one call: records → dataset → candidates → model →
 //! scored pairs → identities.
 
-use crate::block::{BlockingConfig, Candidates};
+use crate::block::{BlockingConfig, BlockingRule, Candidates};
 use crate::cluster::{ClusterConfig, Clusters};
 use crate::compare::{Comparator, CompareConfig};
 use crate::error::Result;
@@ -109,6 +109,20 @@ impl Resolver {
         let mut r = self.clone();
         r.dataset = r.dataset.suppress(keys);
         r
+    }
+
+    /// The blocking rules, in the order rule indices
+    /// ([`CandidatePair::rule`](crate::CandidatePair::rule),
+    /// [`RecordKey::rule`](crate::RecordKey::rule)) refer to.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{BlockingRule, Resolver};
+    ///
+    /// assert_eq!(Resolver::new().blocking_rules(), BlockingRule::DEFAULT);
+    /// ```
+    pub fn blocking_rules(&self) -> &[BlockingRule] {
+        self.blocking.get_rules()
     }
 
     pub(crate) fn dataset_builder(&self) -> &DatasetBuilder {

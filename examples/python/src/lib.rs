@@ -6,15 +6,19 @@
 //! in `python/idstitch/__init__.py` adds pandas and list-of-dict input and
 //! the config file loader.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array, cast::AsArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float32Array, Int16Array, RecordBatch, StringArray, UInt32Array,
+    cast::AsArray, types::Float32Type, types::UInt8Type,
+};
 use arrow_schema::{DataType, Field, Schema};
 use idstitch::{
     BlockingConfig, BlockingRule, CheckDigit, ClusterConfig, DatasetBuilder, DateOrder, ErrorKind,
-    IdKind, InputField, Model, NormalizeOptions, PersonName, ProfileConfig, Record, Region,
-    Resolution, Resolver, Survivorship, TrainConfig, canonical, evaluate as evaluate_labels,
+    IdKind, InputField, Model, NormalizeOptions, PersonName, ProfileConfig, Record, RecordId,
+    Region, Resolution, Resolver, Survivorship, TrainConfig, canonical,
+    evaluate as evaluate_labels,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -219,6 +223,7 @@ struct PyResolver {
     columns: HashMap<String, InputField>,
     model: Option<Model>,
     last: Option<Resolution>,
+    threshold: f32,
 }
 
 /// Reads a table into records: columns by name (after `columns` overrides),
@@ -380,6 +385,7 @@ impl PyResolver {
             columns: map,
             model: None,
             last: None,
+            threshold,
         })
     }
 
@@ -491,6 +497,256 @@ impl PyResolver {
     fn forget_model(&mut self) {
         self.model = None;
     }
+
+    // The distributed pieces (`idstitch::Resolver::record_keys`…): what an
+    // engine such as Spark calls on each group of records.
+
+    /// The rules' names, in the order `rule` indices refer to.
+    #[getter]
+    fn rules(&self) -> Vec<String> {
+        self.resolver
+            .blocking_rules()
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect()
+    }
+
+    /// Every key each record of `table` holds: a table of `record_id`,
+    /// `key`, `rule` (int16, -1 when no rule blocks on it) and `value`
+    /// (whether it is an identifier value).
+    fn record_keys<'py>(&self, py: Python<'py>, table: PyTable) -> PyResult<Bound<'py, PyAny>> {
+        let records = records_of(table, &self.columns)?;
+        let keys = py
+            .detach(|| self.resolver.record_keys(records))
+            .map_err(py_err)?;
+        let ids: StringArray = keys.iter().map(|k| Some(k.record.as_str())).collect();
+        let key: StringArray = keys.iter().map(|k| Some(k.key.as_str())).collect();
+        let rule: Int16Array = keys
+            .iter()
+            .map(|k| Some(k.rule.map_or(-1, i16::from)))
+            .collect();
+        let value: BooleanArray = keys.iter().map(|k| Some(k.value)).collect();
+        table_of(
+            py,
+            vec![
+                ("record_id", Arc::new(ids) as ArrayRef),
+                ("key", Arc::new(key)),
+                ("rule", Arc::new(rule)),
+                ("value", Arc::new(value)),
+            ],
+        )
+    }
+
+    /// Each record's term-frequency keys for the model's fields: a table
+    /// of `field` and `key`, to be counted over all records.
+    fn frequency_keys<'py>(&self, py: Python<'py>, table: PyTable) -> PyResult<Bound<'py, PyAny>> {
+        let records = records_of(table, &self.columns)?;
+        let fields = [
+            idstitch::Field::FirstName,
+            idstitch::Field::MiddleName,
+            idstitch::Field::Surname,
+            idstitch::Field::City,
+        ];
+        let keys = py
+            .detach(|| self.resolver.frequency_keys(records, &fields))
+            .map_err(py_err)?;
+        let field: StringArray = keys.iter().map(|k| Some(k.1.as_str())).collect();
+        let key: StringArray = keys.iter().map(|k| Some(k.2.as_str())).collect();
+        table_of(
+            py,
+            vec![
+                ("field", Arc::new(field) as ArrayRef),
+                ("key", Arc::new(key)),
+            ],
+        )
+    }
+
+    /// Freezes counted term frequencies of `field` into the kept model
+    /// (`keys[i]` held by `counts[i]` records, over all records).
+    fn set_frequencies(
+        &mut self,
+        field: &str,
+        keys: Vec<String>,
+        counts: Vec<u32>,
+    ) -> PyResult<()> {
+        if keys.len() != counts.len() {
+            return Err(ConfigError::new_err("keys and counts differ in length"));
+        }
+        let field = parse::<idstitch::Field>(field)?;
+        let model = self
+            .model
+            .take()
+            .ok_or_else(|| ModelError::new_err("no model: fit or load one first"))?;
+        let kept = model.clone();
+        match model.with_frequencies(field, keys.into_iter().zip(counts)) {
+            Ok(m) => {
+                self.model = Some(m);
+                Ok(())
+            }
+            Err(e) => {
+                self.model = Some(kept);
+                Err(py_err(e))
+            }
+        }
+    }
+
+    /// Whether identifier value `key` is generic, judged over `table`:
+    /// every record holding it.
+    fn is_generic_value(&self, py: Python<'_>, key: &str, table: PyTable) -> PyResult<bool> {
+        let records = records_of(table, &self.columns)?;
+        py.detach(|| self.resolver.is_generic_value(key, records))
+            .map_err(py_err)
+    }
+
+    /// The pairs one block yields: `table` holds every record with `key`
+    /// under rule index `rule`. A table of `a` and `b` (record IDs).
+    fn block<'py>(
+        &self,
+        py: Python<'py>,
+        rule: u8,
+        key: &str,
+        table: PyTable,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let records = records_of(table, &self.columns)?;
+        let pairs = py
+            .detach(|| self.resolver.block(rule, key, records))
+            .map_err(py_err)?;
+        let a: StringArray = pairs.iter().map(|p| Some(p.0.as_str())).collect();
+        let b: StringArray = pairs.iter().map(|p| Some(p.1.as_str())).collect();
+        table_of(py, vec![("a", Arc::new(a) as ArrayRef), ("b", Arc::new(b))])
+    }
+
+    /// Scores the pairs of `pairs` (columns `a`, `b`, `rule`) with the kept
+    /// model (frequencies frozen): `records` hold both records of each pair,
+    /// `generic` the keys of every generic value. A table of one float32
+    /// column, `probability`, in the pairs' order.
+    fn score_pairs<'py>(
+        &self,
+        py: Python<'py>,
+        records: PyTable,
+        pairs: PyTable,
+        generic: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let model = self
+            .model
+            .as_ref()
+            .ok_or_else(|| ModelError::new_err("no model: fit or load one first"))?;
+        let pairs = pair_columns(&pairs)?;
+        let records = records_of(records, &self.columns)?;
+        let generic: HashSet<String> = generic.into_iter().collect();
+        let probs = py
+            .detach(|| self.resolver.score_pairs(model, &generic, records, &pairs))
+            .map_err(py_err)?;
+        table_of(
+            py,
+            vec![(
+                "probability",
+                Arc::new(Float32Array::from(probs)) as ArrayRef,
+            )],
+        )
+    }
+
+    /// The identities of one link component: `records` all its records,
+    /// `links` its links (columns `a`, `b`, `rule`, `probability`),
+    /// `generic` the keys of every generic value. A table of `record_id`
+    /// and `label` (equal labels: one identity).
+    fn cluster_component<'py>(
+        &self,
+        py: Python<'py>,
+        records: PyTable,
+        links: PyTable,
+        generic: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let pairs = pair_columns(&links)?;
+        let probs = column(&links, "probability", &DataType::Float32)?;
+        let probs: Vec<f32> = probs
+            .iter()
+            .flat_map(|a| a.as_primitive::<Float32Type>().values().to_vec())
+            .collect();
+        let links: Vec<_> = pairs
+            .into_iter()
+            .zip(probs)
+            .map(|((a, b, r), p)| (a, b, r, p))
+            .collect();
+        let records = records_of(records, &self.columns)?;
+        let generic: HashSet<String> = generic.into_iter().collect();
+        let labels = py
+            .detach(|| self.resolver.cluster_component(&generic, records, &links))
+            .map_err(py_err)?;
+        let ids: StringArray = labels.iter().map(|l| Some(l.0.as_str())).collect();
+        let label = UInt32Array::from(labels.iter().map(|l| l.1).collect::<Vec<_>>());
+        table_of(
+            py,
+            vec![
+                ("record_id", Arc::new(ids) as ArrayRef),
+                ("label", Arc::new(label)),
+            ],
+        )
+    }
+
+    /// The link threshold.
+    #[getter]
+    fn threshold(&self) -> f32 {
+        self.threshold
+    }
+}
+
+/// One column of a table by name, cast to `to`.
+fn column(table: &PyTable, name: &str, to: &DataType) -> PyResult<Vec<ArrayRef>> {
+    let Some(first) = table.batches().first() else {
+        return Ok(Vec::new());
+    };
+    let i = first
+        .schema()
+        .index_of(name)
+        .map_err(|_| InputError::new_err(format!("missing column {name}")))?;
+    table
+        .batches()
+        .iter()
+        .map(|b| {
+            arrow_cast::cast(b.column(i), to)
+                .map_err(|e| InputError::new_err(format!("column {name}: {e}")))
+        })
+        .collect()
+}
+
+/// The `a`, `b` and `rule` columns of a pairs table.
+fn pair_columns(table: &PyTable) -> PyResult<Vec<(RecordId, RecordId, u8)>> {
+    let (a, b) = (
+        column(table, "a", &DataType::Utf8)?,
+        column(table, "b", &DataType::Utf8)?,
+    );
+    let rule = column(table, "rule", &DataType::UInt8)?;
+    let mut out = Vec::new();
+    for ((a, b), rule) in a.iter().zip(&b).zip(&rule) {
+        let (a, b, rule) = (
+            a.as_string::<i32>(),
+            b.as_string::<i32>(),
+            rule.as_primitive::<UInt8Type>(),
+        );
+        for i in 0..a.len() {
+            if a.is_null(i) || b.is_null(i) || rule.is_null(i) {
+                return Err(InputError::new_err(format!("pair {i}: empty a, b or rule")));
+            }
+            out.push((a.value(i).into(), b.value(i).into(), rule.value(i)));
+        }
+    }
+    Ok(out)
+}
+
+fn table_of<'py>(py: Python<'py>, columns: Vec<(&str, ArrayRef)>) -> PyResult<Bound<'py, PyAny>> {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .map_err(|e| IdstitchError::new_err(e.to_string()))?;
+    PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
 }
 
 impl PyResolver {

@@ -264,6 +264,63 @@ class Resolver:
         with open(os.fspath(path), encoding="utf-8") as f:
             self._native.load_model_json(f.read())
 
+    def load_model_json(self, text: str) -> None:
+        """Keeps a model given as JSON text (``idstitch-model`` format)."""
+        self._native.load_model_json(text)
+
+    # The distributed pieces: what an engine such as Spark calls on each
+    # group of records (``examples/spark``, ``docs/SCALING.md``). Each takes
+    # and returns Arrow tables; run on the right groups they give exactly
+    # the batch run's result.
+
+    @property
+    def rules(self) -> List[str]:
+        """The blocking rules, in the order ``rule`` indices refer to."""
+        return list(self._native.rules)
+
+    @property
+    def threshold(self) -> float:
+        """The link threshold: pairs scoring at least this are links."""
+        return float(self._native.threshold)
+
+    def record_keys(self, table: TableLike) -> pa.Table:
+        """Every key each record holds: ``record_id, key, rule`` (int16, -1
+        when no rule blocks on it) ``, value`` (an identifier value)."""
+        return self._native.record_keys(_to_arrow(table))
+
+    def frequency_keys(self, table: TableLike) -> pa.Table:
+        """Each record's term-frequency keys, ``field, key``: counted over
+        all records and given to :meth:`set_frequencies`."""
+        return self._native.frequency_keys(_to_arrow(table))
+
+    def set_frequencies(self, field: str, keys: Sequence[str], counts: Sequence[int]) -> None:
+        """Freezes counted term frequencies of ``field`` (``first_name``,
+        ``surname``, ``city``…) into the kept model: ``keys[i]`` is held by
+        ``counts[i]`` records over all the data."""
+        self._native.set_frequencies(field, list(keys), [int(c) for c in counts])
+
+    def is_generic_value(self, key: str, holders: TableLike) -> bool:
+        """Whether identifier value ``key`` (a :meth:`record_keys` key) is
+        generic, judged over ``holders``: every record holding it."""
+        return bool(self._native.is_generic_value(key, _to_arrow(holders)))
+
+    def block(self, rule: int, key: str, members: TableLike) -> pa.Table:
+        """The pairs ``a, b`` one block yields: ``members`` are every record
+        holding ``key`` under rule index ``rule``."""
+        return self._native.block(int(rule), key, _to_arrow(members))
+
+    def score_pairs(self, records: TableLike, pairs: TableLike, generic: Sequence[str]) -> pa.Table:
+        """``probability`` of each pair (``a, b, rule`` columns) under the kept
+        model, whose frequencies must be frozen; ``records`` hold both
+        records of every pair, ``generic`` every generic value's key."""
+        return self._native.score_pairs(_to_arrow(records), _to_arrow(pairs), list(generic))
+
+    def cluster_component(self, records: TableLike, links: TableLike,
+                          generic: Sequence[str]) -> pa.Table:
+        """``record_id, label`` for the records of one link component
+        (``links``: ``a, b, rule, probability``); equal labels, one identity."""
+        return self._native.cluster_component(_to_arrow(records), _to_arrow(links), list(generic))
+
     def forget_model(self) -> None:
         """Drops the kept model: the next :meth:`resolve` trains again."""
         self._native.forget_model()
