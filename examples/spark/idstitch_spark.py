@@ -13,8 +13,10 @@ per-row Python objects:
 2. term frequencies: counted over all records, frozen into the model
    (trained in the driver on a sample, or loaded), broadcast as JSON;
 3. generic values: every value's holders grouped, judged in the executors;
-4. blocks: each key's members grouped, pairs formed by the batch code;
-   a pair is credited to its first rule (``min``);
+4. blocks: a block within its rule's bound yields all its pairs (a
+   self-join); each larger block's members are grouped and paired by the
+   batch code's sorted neighbourhood; a pair is credited to its first rule
+   (``min``);
 5. scoring: each pair joined with both records, scored in the executors;
 6. links above the threshold, connected components by min-label
    propagation (DataFrame joins, until no label moves);
@@ -44,10 +46,19 @@ KEY_SCHEMA = "record_id string, key string, rule short, value boolean"
 PAIR_SCHEMA = "a string, b string, rule short"
 
 
+_RESOLVERS: Dict[tuple, idstitch.Resolver] = {}
+
+
 def _resolver(settings: Dict, model_json: str | None = None) -> idstitch.Resolver:
-    r = idstitch.Resolver(**settings)
-    if model_json is not None:
-        r.load_model_json(model_json)
+    """One resolver per settings and model per Python worker: creating one
+    checks every setting (a fraction of a millisecond), too slow per group."""
+    key = (json.dumps(settings, sort_keys=True), model_json)
+    r = _RESOLVERS.get(key)
+    if r is None:
+        r = idstitch.Resolver(**settings)
+        if model_json is not None:
+            r.load_model_json(model_json)
+        _RESOLVERS[key] = r
     return r
 
 
@@ -84,7 +95,10 @@ def resolve(spark: SparkSession, records: DataFrame, settings: Dict, *, model_js
     t0 = time.time()
 
     # The model: loaded, or trained in the driver on a sample.
-    driver = _resolver(settings, model_json)
+    # Not from the workers' cache: the UDFs below must not carry it along.
+    driver = idstitch.Resolver(**settings)
+    if model_json is not None:
+        driver.load_model_json(model_json)
     if model_json is None:
         part = records if sample >= 1.0 else records.sample(fraction=sample, seed=seed)
         driver.fit(part.toArrow())
@@ -116,8 +130,9 @@ def resolve(spark: SparkSession, records: DataFrame, settings: Dict, *, model_js
         key = table["key"][0].as_py()
         return pa.table({"key": [key], "generic": [r.is_generic_value(key, _records_only(table, columns))]})
 
+    # Only values with enough holders can be generic: the rest are never judged.
     values = keys.filter("value").select("record_id", "key")
-    shared = values.groupBy("key").count().filter("count >= 2").select("key")
+    shared = values.groupBy("key").count().filter(F.col("count") >= driver.generic_min_records).select("key")
     generic_df = (values.join(shared, "key").join(records, "record_id")
                   .groupBy("key").applyInArrow(judge_fn, "key string, generic boolean")
                   .filter("generic").select("key").localCheckpoint())
@@ -132,10 +147,21 @@ def resolve(spark: SparkSession, records: DataFrame, settings: Dict, *, model_js
         pairs = r.block(rule, key, _records_only(table, columns))
         return pairs.append_column("rule", pa.array([rule] * pairs.num_rows, pa.int16()))
 
+    # A block within its rule's bound yields all its pairs: a self-join.
+    # Only blocks past it (sorted-neighbourhood windows) go to the executors.
     blocked = keys.filter("rule >= 0").join(generic_df, "key", "left_anti").select("record_id", "key", "rule")
-    sizes = blocked.groupBy("rule", "key").count().filter("count >= 2").select("rule", "key")
-    pairs = (blocked.join(sizes, ["rule", "key"]).join(records, "record_id")
-             .groupBy("rule", "key").applyInArrow(block_fn, PAIR_SCHEMA)
+    limits = spark.createDataFrame(
+        [(i, driver.block_bounds(i)[0]) for i in range(len(driver.rules))], "rule short, limit long")
+    sizes = (blocked.groupBy("rule", "key").count().filter("count >= 2")
+             .join(F.broadcast(limits), "rule").localCheckpoint())
+    small = blocked.join(sizes.filter("count <= limit").select("rule", "key"), ["rule", "key"])
+    whole = (small.alias("x").join(small.alias("y"), ["rule", "key"])
+             .filter(F.col("x.record_id") < F.col("y.record_id"))
+             .select(F.col("x.record_id").alias("a"), F.col("y.record_id").alias("b"), "rule"))
+    windowed = (blocked.join(sizes.filter("count > limit").select("rule", "key"), ["rule", "key"])
+                .join(records, "record_id")
+                .groupBy("rule", "key").applyInArrow(block_fn, PAIR_SCHEMA))
+    pairs = (whole.unionByName(windowed)
              .groupBy("a", "b").agg(F.min("rule").alias("rule")).localCheckpoint())
     log(f"  candidate pairs {pairs.count():>8} {time.time() - t0:8.1f} s")
 

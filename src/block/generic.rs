@@ -90,6 +90,19 @@ impl GenericConfig {
         self.max_records
     }
 
+    /// The fewest holders a generic value has: a value held by fewer is
+    /// never generic, so a distributed engine need not judge it.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::GenericConfig;
+    ///
+    /// assert_eq!(GenericConfig::new().min_records(3).get_min_records(), 3);
+    /// ```
+    pub fn get_min_records(&self) -> usize {
+        self.min_records
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         if self.min_records < 2 {
             return Err(Error::config("generic.min_records", "must be at least 2"));

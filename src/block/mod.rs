@@ -323,8 +323,18 @@ impl BlockingConfig {
     }
 
     /// `(largest block paired whole, window)` for a rule (`partial`: a
-    /// partial-name rule's bounds).
-    pub(crate) fn block_bounds(&self, partial: bool) -> (usize, usize) {
+    /// partial-name rule's bounds). A block of at most that many records
+    /// yields all its pairs; a larger one, each record with the next
+    /// `window` in sorted-neighbourhood order.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::BlockingConfig;
+    ///
+    /// assert_eq!(BlockingConfig::new().block_bounds(false), (50, 10));
+    /// assert_eq!(BlockingConfig::new().block_bounds(true), (8, 3));
+    /// ```
+    pub fn block_bounds(&self, partial: bool) -> (usize, usize) {
         if partial {
             (self.partial_max_block_size, self.partial_window)
         } else {
@@ -333,7 +343,7 @@ impl BlockingConfig {
     }
 
     /// The generic-value settings.
-    pub(crate) fn generic_config(&self) -> &GenericConfig {
+    pub fn generic_config(&self) -> &GenericConfig {
         &self.generic
     }
 

@@ -129,7 +129,16 @@ impl Resolver {
         &self.dataset
     }
 
-    pub(crate) fn blocking_config(&self) -> &BlockingConfig {
+    /// The blocking settings.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{BlockingConfig, Resolver};
+    ///
+    /// let r = Resolver::new().blocking(BlockingConfig::new().window(4));
+    /// assert_eq!(r.blocking_config().block_bounds(false), (50, 4));
+    /// ```
+    pub fn blocking_config(&self) -> &BlockingConfig {
         &self.blocking
     }
 

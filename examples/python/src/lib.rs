@@ -689,6 +689,28 @@ impl PyResolver {
     fn threshold(&self) -> f32 {
         self.threshold
     }
+
+    /// `(largest block paired whole, window)` of rule index `rule`.
+    fn block_bounds(&self, rule: usize) -> PyResult<(usize, usize)> {
+        let r = self
+            .resolver
+            .blocking_rules()
+            .get(rule)
+            .ok_or_else(|| ConfigError::new_err("no blocking rule has this index"))?;
+        Ok(self
+            .resolver
+            .blocking_config()
+            .block_bounds(r.partial_name()))
+    }
+
+    /// The fewest holders a generic value has.
+    #[getter]
+    fn generic_min_records(&self) -> usize {
+        self.resolver
+            .blocking_config()
+            .generic_config()
+            .get_min_records()
+    }
 }
 
 /// One column of a table by name, cast to `to`.

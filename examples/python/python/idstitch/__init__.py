@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import pyarrow as pa
 
@@ -282,6 +282,16 @@ class Resolver:
     def threshold(self) -> float:
         """The link threshold: pairs scoring at least this are links."""
         return float(self._native.threshold)
+
+    def block_bounds(self, rule: int) -> Tuple[int, int]:
+        """``(largest block paired whole, window)`` of rule index ``rule``: a
+        block of at most that many members yields all its pairs."""
+        return tuple(self._native.block_bounds(int(rule)))  # type: ignore[return-value]
+
+    @property
+    def generic_min_records(self) -> int:
+        """The fewest holders a generic value has (fewer: never generic)."""
+        return int(self._native.generic_min_records)
 
     def record_keys(self, table: TableLike) -> pa.Table:
         """Every key each record holds: ``record_id, key, rule`` (int16, -1
