@@ -199,13 +199,11 @@ def resolve(spark: SparkSession, records: DataFrame, settings: Dict, *, model_js
         r = _resolver(settings)
         labels = r.cluster_component(_records_only(recs, columns),
                                      lnk.select(["a", "b", "rule", "probability"]), generic)
-        # An identity is named by its smallest record ID.
-        first: Dict[int, str] = {}
-        for rid, label in zip(labels["record_id"].to_pylist(), labels["label"].to_pylist()):
-            if label not in first or rid < first[label]:
-                first[label] = rid
-        return pa.table({"record_id": labels["record_id"],
-                         "cluster_id": [first[label] for label in labels["label"].to_pylist()]})
+        # An identity is named by its smallest record ID (Arrow kernels, no
+        # Python object per row).
+        first = labels.group_by("label").aggregate([("record_id", "min")])
+        named = labels.join(first, "label")
+        return pa.table({"record_id": named["record_id"], "cluster_id": named["record_id_min"]})
 
     clustered = (comp_records.groupBy("component").cogroup(comp_links.groupBy("component"))
                  .applyInArrow(cluster_fn, "record_id string, cluster_id string"))
