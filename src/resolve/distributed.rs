@@ -83,6 +83,19 @@ fn rule_index(resolver: &Resolver, rule: u8) -> Result<BlockingRule> {
         .ok_or_else(|| Error::config("rule", "no blocking rule has this index"))
 }
 
+/// A pair of records of `ds` by ID, lower index first, its rule index checked.
+fn local_pair(
+    resolver: &Resolver,
+    ds: &Dataset,
+    a: &RecordId,
+    b: &RecordId,
+    rule: u8,
+) -> Result<(RecordIx, RecordIx)> {
+    rule_index(resolver, rule)?;
+    let (x, y) = (index(ds, a)?, index(ds, b)?);
+    Ok((x.min(y), x.max(y)))
+}
+
 /// Flags for the values of `ds` whose keys are in `generic`.
 fn flags(ds: &Dataset, generic: &HashSet<String>) -> GenericValues {
     GenericValues::from_flags(ds, |s, v| {
@@ -261,13 +274,8 @@ impl Resolver {
         let candidates = pairs
             .iter()
             .map(|(a, b, rule)| {
-                rule_index(self, *rule)?;
-                let (x, y) = (index(&ds, a)?, index(&ds, b)?);
-                Ok(CandidatePair {
-                    a: x.min(y),
-                    b: x.max(y),
-                    rule: *rule,
-                })
+                let (a, b) = local_pair(self, &ds, a, b, *rule)?;
+                Ok(CandidatePair { a, b, rule: *rule })
             })
             .collect::<Result<Vec<_>>>()?;
         let generic = flags(&ds, generic);
@@ -301,11 +309,10 @@ impl Resolver {
         let scored = links
             .iter()
             .map(|(a, b, rule, p)| {
-                rule_index(self, *rule)?;
-                let (x, y) = (index(&ds, a)?, index(&ds, b)?);
+                let (a, b) = local_pair(self, &ds, a, b, *rule)?;
                 Ok(ScoredPair {
-                    a: x.min(y),
-                    b: x.max(y),
+                    a,
+                    b,
                     rule: *rule,
                     weight: 0.0,
                     probability: *p,
