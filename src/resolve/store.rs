@@ -201,8 +201,19 @@ impl IdentityStore {
     /// # Errors
     /// As [`Resolver::resolve`].
     pub fn resolution(&self) -> Result<Resolution> {
-        let resolver = self.resolver.suppressing(self.suppressed.iter().copied());
-        let records: Vec<Record> = self.records.values().cloned().collect();
+        self.run(&self.records)
+    }
+
+    /// The resolver's settings with the suppression list applied.
+    fn settings(&self) -> Resolver {
+        self.resolver.suppressing(self.suppressed.iter().copied())
+    }
+
+    /// The batch run over `records` with the store's model (trained on
+    /// them when there is none yet).
+    fn run(&self, records: &BTreeMap<RecordId, Record>) -> Result<Resolution> {
+        let resolver = self.settings();
+        let records: Vec<Record> = records.values().cloned().collect();
         match &self.model {
             Some(m) => resolver.resolve_with(records, m),
             None => resolver.resolve(records),
@@ -261,13 +272,13 @@ impl IdentityStore {
             ids.dedup();
             ids.len() == n && ids.iter().all(|id| !self.records.contains_key(id))
         };
-        let (Some(model), Some(live)) = (&self.model, &mut self.live) else {
-            return (Vec::new(), Vec::new(), records);
-        };
         if !self.incremental || !small || !fresh || records.is_empty() {
             return (Vec::new(), Vec::new(), records);
         }
-        let resolver = self.resolver.suppressing(self.suppressed.iter().copied());
+        let resolver = self.settings();
+        let (Some(model), Some(live)) = (&self.model, &mut self.live) else {
+            return (Vec::new(), Vec::new(), records);
+        };
         let (mut applied, mut added) = (Vec::new(), Vec::new());
         let mut rest = records.into_iter();
         for r in rest.by_ref() {
@@ -370,12 +381,7 @@ impl IdentityStore {
     }
 
     fn commit(&mut self, next: BTreeMap<RecordId, Record>) -> Result<Update> {
-        let resolver = self.resolver.suppressing(self.suppressed.iter().copied());
-        let records: Vec<Record> = next.values().cloned().collect();
-        let resolution = match &self.model {
-            Some(m) => resolver.resolve_with(records, m)?,
-            None => resolver.resolve(records)?,
-        };
+        let resolution = self.run(&next)?;
         let ds = resolution.dataset();
         let groups = resolution.clusters().members().into_iter().map(|members| {
             members
@@ -383,25 +389,24 @@ impl IdentityStore {
                 .map(|ix| ds.record_ids()[ix as usize].clone())
                 .collect::<Vec<_>>()
         });
-        let mut map = self.map.clone();
-        let events = map.update(groups);
+        // Nothing below fails: the map is updated in place.
+        let events = self.map.update(groups);
         if !next.is_empty() {
             // The model trained or given, with the frequencies this run
             // scored with frozen into it (the same weights: this run's).
-            match &mut self.model {
-                None => {
-                    self.model = Some(resolution.model().clone().with_frequencies_of(ds));
-                }
-                Some(m) if !m.has_frozen_frequencies() => {
-                    *m = m.clone().with_frequencies_of(ds);
-                }
-                Some(_) => {}
-            }
+            let model = self
+                .model
+                .take()
+                .unwrap_or_else(|| resolution.model().clone());
+            self.model = Some(if model.has_frozen_frequencies() {
+                model
+            } else {
+                model.with_frequencies_of(ds)
+            });
         }
-        self.map = map;
         self.records = next;
         self.live = if self.incremental {
-            Live::build(&resolution, &resolver)
+            Live::build(&resolution, &self.settings())
         } else {
             None
         };
