@@ -17,9 +17,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::block::{
-    BlockingRule, CandidatePair, GenericValues, block_pairs, judge_value, key_ranks,
-};
+use crate::block::{BlockingRule, CandidatePair, block_pairs, judge_value, key_ranks};
 use crate::cluster::Clusters;
 use crate::compare::{Comparator, Field};
 use crate::error::{Error, Result};
@@ -27,7 +25,7 @@ use crate::record::{Dataset, ID_SLOTS, NameRole, Record, RecordId, RecordIx};
 use crate::score::{Model, ScoredPair};
 
 use super::Resolver;
-use super::live::{Use, record_keys, rule_of, value_key};
+use super::live::{Use, flags_by_key, record_keys, rule_of, value_key};
 
 /// One key a record holds: what records are grouped by.
 ///
@@ -94,13 +92,6 @@ fn local_pair(
     rule_index(resolver, rule)?;
     let (x, y) = (index(ds, a)?, index(ds, b)?);
     Ok((x.min(y), x.max(y)))
-}
-
-/// Flags for the values of `ds` whose keys are in `generic`.
-fn flags(ds: &Dataset, generic: &HashSet<String>) -> GenericValues {
-    GenericValues::from_flags(ds, |s, v| {
-        value_key(ds, s, v).is_some_and(|t| generic.contains(&t))
-    })
 }
 
 impl Resolver {
@@ -278,7 +269,7 @@ impl Resolver {
                 Ok(CandidatePair { a, b, rule: *rule })
             })
             .collect::<Result<Vec<_>>>()?;
-        let generic = flags(&ds, generic);
+        let generic = flags_by_key(&ds, |t| generic.contains(t));
         let cmp = Comparator::new(&ds, &generic, self.compare_config())?;
         let scored = model.score_pairs(&cmp, self.blocking_config().get_rules(), &candidates)?;
         Ok(scored.into_iter().map(|p| p.probability).collect())
@@ -319,7 +310,7 @@ impl Resolver {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let generic = flags(&ds, generic);
+        let generic = flags_by_key(&ds, |t| generic.contains(t));
         let clusters = Clusters::build(
             &ds,
             &scored,

@@ -93,16 +93,18 @@ impl SortKey {
         }
     }
 
+    /// Absent keys after present ones, as a missing rank sorts last.
     fn cmp(&self, other: &SortKey) -> Ordering {
-        let part = |x: &Option<Box<str>>, y: &Option<Box<str>>| match (x, y) {
-            (Some(a), Some(b)) => a.cmp(b),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        };
-        part(&self.surname, &other.surname)
-            .then_with(|| part(&self.first, &other.first))
-            .then(self.dob.cmp(&other.dob))
+        fn rank(k: &SortKey) -> (bool, Option<&str>, bool, Option<&str>, u32) {
+            (
+                k.surname.is_none(),
+                k.surname.as_deref(),
+                k.first.is_none(),
+                k.first.as_deref(),
+                k.dob,
+            )
+        }
+        rank(self).cmp(&rank(other))
     }
 }
 
@@ -226,6 +228,13 @@ pub(crate) fn value_key(ds: &Dataset, slot: usize, id: u32) -> Option<String> {
             .map(|(s, v)| format!("{s}\u{1f}{v}")),
     }?;
     Some(format!("{slot}\u{1e}{text}"))
+}
+
+/// Generic-value flags for `ds` from a verdict made elsewhere, by value key
+/// text (`generic(key)`): how a dataset of part of the records learns what
+/// was judged over all of them.
+pub(crate) fn flags_by_key(ds: &Dataset, generic: impl Fn(&str) -> bool) -> GenericValues {
+    GenericValues::from_flags(ds, |s, v| value_key(ds, s, v).is_some_and(|t| generic(&t)))
 }
 
 /// Every key of record `r`: its identifier values (all slots, for the
@@ -445,11 +454,23 @@ impl Live {
         (handles, local)
     }
 
+    /// Whether the value with key text `text` is generic (as last judged).
+    fn is_generic_key(&self, text: &str) -> bool {
+        self.key_of
+            .get(text)
+            .is_some_and(|&k| self.generic[k as usize])
+    }
+
     /// Handle `a` against the record `(key, id)` in sort order.
     fn order(&self, a: u32, key: &SortKey, id: &RecordId) -> Ordering {
         self.sort_keys[a as usize]
             .cmp(key)
             .then_with(|| self.ids[a as usize].cmp(id))
+    }
+
+    /// Where a record `(key, id)` goes among key `k`'s sorted members.
+    fn place(&self, k: usize, key: &SortKey, id: &RecordId) -> usize {
+        self.members[k].partition_point(|&h| self.order(h, key, id).is_lt())
     }
 
     /// Puts key `k`'s members in sort order (once; insertions keep it).
@@ -458,11 +479,7 @@ impl Live {
             return;
         }
         let mut m = std::mem::take(&mut self.members[k]);
-        m.sort_by(|&a, &b| {
-            self.sort_keys[a as usize]
-                .cmp(&self.sort_keys[b as usize])
-                .then_with(|| self.ids[a as usize].cmp(&self.ids[b as usize]))
-        });
+        m.sort_by(|&a, &b| self.order(a, &self.sort_keys[b as usize], &self.ids[b as usize]));
         self.members[k] = m;
         self.sorted[k] = true;
     }
@@ -570,8 +587,7 @@ impl Live {
                     let (limit, w) = bcfg.block_bounds(self.rules[i].partial_name());
                     if n > limit {
                         self.sort_members(k as usize);
-                        let m = &self.members[k as usize];
-                        let at = m.partition_point(|&h| self.order(h, &my_key, &id).is_lt());
+                        let at = self.place(k as usize, &my_key, &id);
                         let range = at.saturating_sub(w)..(at + w).min(n);
                         Plan::Window { at, range, w }
                     } else {
@@ -607,11 +623,7 @@ impl Live {
         // Its keys, the blocks as they are and as they will be, and the
         // verdicts on its values.
         let keys = record_keys(&local, &self.rules, me);
-        let generic_before = |text: &str| {
-            self.key_of
-                .get(text)
-                .is_some_and(|&k| self.generic[k as usize])
-        };
+        let generic_before = |text: &str| self.is_generic_key(text);
         let mut blocks: Vec<Reformed> = Vec::new();
         let local_member = |h: &u32| local_of.get(h).copied();
         for (text, u) in &keys {
@@ -667,9 +679,7 @@ impl Live {
                 });
             }
         }
-        let generic_local = GenericValues::from_flags(&local, |s, v| {
-            value_key(&local, s, v).is_some_and(|t| generic_before(&t))
-        });
+        let generic_local = flags_by_key(&local, generic_before);
 
         // Per pair, how many blocks of each rule yield it, after minus before.
         let ranks = key_ranks(&local);
@@ -768,20 +778,16 @@ impl Live {
             self.summaries.insert(k, sum);
         }
         for (text, _) in keys {
-            let at = match plans.get(text.as_str()) {
-                Some(Plan::Window { at, .. }) => Some(*at),
-                _ => None,
-            };
             let k = self.intern(text) as usize;
-            match at {
-                Some(at) if self.sorted[k] => self.members[k].insert(at, new_handle),
-                _ if self.sorted[k] => {
-                    let key = &self.sort_keys[new_handle as usize];
-                    let id = &self.ids[new_handle as usize];
-                    let at = self.members[k].partition_point(|&h| self.order(h, key, id).is_lt());
-                    self.members[k].insert(at, new_handle);
-                }
-                _ => self.members[k].push(new_handle),
+            if self.sorted[k] {
+                let at = self.place(
+                    k,
+                    &self.sort_keys[new_handle as usize],
+                    &self.ids[new_handle as usize],
+                );
+                self.members[k].insert(at, new_handle);
+            } else {
+                self.members[k].push(new_handle);
             }
         }
         for mut ch in changes {
@@ -886,11 +892,7 @@ impl Live {
                     }
                 }
             }
-            let generic = GenericValues::from_flags(&ds, |s, v| {
-                value_key(&ds, s, v)
-                    .and_then(|t| self.key_of.get(t.as_str()))
-                    .is_some_and(|&k| self.generic[k as usize])
-            });
+            let generic = flags_by_key(&ds, |t| self.is_generic_key(t));
             let clusters = Clusters::build(
                 &ds,
                 &scored,
