@@ -8,13 +8,26 @@ use crate::compare::Field;
 use crate::record::{Dataset, NameRole};
 
 /// One field's key frequencies, as counted on the dataset they were frozen
-/// from: records per key text, their total and `Σ tf²`.
+/// from: records per key text, and their total and `Σ tf²` (derived from
+/// the counts once, here, for the scorer's hot path).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FieldFrequencies {
     pub(crate) field: Field,
     pub(crate) total: f64,
     pub(crate) agree: f64,
     pub(crate) counts: HashMap<Box<str>, u32>,
+}
+
+impl FieldFrequencies {
+    fn new(field: Field, counts: HashMap<Box<str>, u32>) -> FieldFrequencies {
+        let (total, agree) = totals(counts.values().copied());
+        FieldFrequencies {
+            field,
+            total,
+            agree,
+            counts,
+        }
+    }
 }
 
 /// Records per key ID of `role` (a name part) or per city (`None`).
@@ -73,20 +86,13 @@ impl Model {
         let mut frozen = Vec::new();
         for &f in &self.tf_fields {
             let Some(role) = tf_role(f) else { continue };
-            let freq = key_counts(ds, role);
-            let (total, agree) = totals(freq.iter().copied());
-            let counts = freq
+            let counts = key_counts(ds, role)
                 .iter()
                 .enumerate()
                 .filter(|&(_, &c)| c > 0)
                 .filter_map(|(k, &c)| Some((key_text(ds, role, k as u32)?.into(), c)))
                 .collect();
-            frozen.push(FieldFrequencies {
-                field: f,
-                total,
-                agree,
-                counts,
-            });
+            frozen.push(FieldFrequencies::new(f, counts));
         }
         self.frequencies = Some(frozen);
         self
@@ -141,15 +147,9 @@ impl Model {
                 return Err(crate::Error::config("frequencies", "a key is listed twice"));
             }
         }
-        let (total, agree) = totals(map.values().copied());
         let frozen = self.frequencies.get_or_insert_with(Vec::new);
         frozen.retain(|f| f.field != field);
-        frozen.push(FieldFrequencies {
-            field,
-            total,
-            agree,
-            counts: map,
-        });
+        frozen.push(FieldFrequencies::new(field, map));
         // In `tf_fields` order, as `with_frequencies_of` leaves them.
         let order = self.tf_fields.clone();
         frozen.sort_by_key(|f| order.iter().position(|&x| x == f.field));

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::frequencies::FieldFrequencies;
 use super::{MODEL_FORMAT_VERSION, Model, PriorMode, trainable_codes};
 use crate::block::BlockingRule;
 use crate::compare::{Field, Level};
@@ -34,9 +33,7 @@ struct ModelFile {
 #[serde(deny_unknown_fields)]
 struct FrequencyParams {
     field: Field,
-    total: f64,
-    agree: f64,
-    /// `(key, records)`, sorted by key.
+    /// `(key, records)`, sorted by key (totals are derived from them).
     counts: Vec<(String, u32)>,
 }
 
@@ -144,8 +141,6 @@ impl Model {
                         counts.sort_unstable();
                         FrequencyParams {
                             field: ff.field,
-                            total: ff.total,
-                            agree: ff.agree,
                             counts,
                         }
                     })
@@ -252,37 +247,18 @@ impl Model {
             model.not_exact_m.push((ne.rule, ne.field, m));
         }
         if let Some(all) = file.frequencies {
-            let mut frozen: Vec<FieldFrequencies> = Vec::with_capacity(all.len());
+            // Frozen even with no field listed (a model without tf fields).
+            model.frequencies = Some(Vec::new());
+            let mut fields = Vec::with_capacity(all.len());
             for fp in all {
-                if !model.tf_fields.contains(&fp.field)
-                    || frozen.iter().any(|f| f.field == fp.field)
-                {
-                    return Err(bad(
-                        "frequencies: a field without frequencies, or listed twice",
-                    ));
+                if fields.contains(&fp.field) {
+                    return Err(bad("frequencies: a field listed twice"));
                 }
-                let total_ok = fp.total.is_finite() && fp.total >= 1.0;
-                let agree_ok = fp.agree.is_finite() && (0.0..=1.0).contains(&fp.agree);
-                if !total_ok || !agree_ok {
-                    return Err(bad("frequencies: total or agreement out of range"));
-                }
-                let n = fp.counts.len();
-                let counts: std::collections::HashMap<Box<str>, u32> = fp
-                    .counts
-                    .into_iter()
-                    .map(|(k, c)| (k.into_boxed_str(), c))
-                    .collect();
-                if counts.len() != n {
-                    return Err(bad("frequencies: a key listed twice"));
-                }
-                frozen.push(FieldFrequencies {
-                    field: fp.field,
-                    total: fp.total,
-                    agree: fp.agree,
-                    counts,
-                });
+                fields.push(fp.field);
+                model = model
+                    .with_frequencies(fp.field, fp.counts)
+                    .map_err(|e| bad(format!("frequencies: {e}")))?;
             }
-            model.frequencies = Some(frozen);
         }
         Ok(model)
     }
