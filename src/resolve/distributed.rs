@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::block::{BlockingRule, CandidatePair, block_pairs, judge_value, key_ranks};
+use crate::block::{BlockingRule, CandidatePair, Inverted, block_pairs, judge_value, key_ranks};
 use crate::cluster::Clusters;
 use crate::compare::{Comparator, Field};
 use crate::error::{Error, Result};
@@ -183,10 +183,8 @@ impl Resolver {
             // Values are dense IDs below u32::MAX.
             for v in 0..ds.value_freq[slot].len() as u32 {
                 if value_key(&ds, slot, v).as_deref() == Some(key) {
-                    let members: Vec<RecordIx> = (0..ds.len() as u32)
-                        .filter(|&r| ds.slot_values(r, slot).contains(&v))
-                        .collect();
-                    return Ok(judge_value(&ds, gcfg, slot, v, &members));
+                    let holders = Inverted::build(&ds, slot);
+                    return Ok(judge_value(&ds, gcfg, slot, v, holders.members(v)));
                 }
             }
         }

@@ -575,19 +575,14 @@ impl PyResolver {
         let field = parse::<idstitch::Field>(field)?;
         let model = self
             .model
-            .take()
+            .as_ref()
             .ok_or_else(|| ModelError::new_err("no model: fit or load one first"))?;
-        let kept = model.clone();
-        match model.with_frequencies(field, keys.into_iter().zip(counts)) {
-            Ok(m) => {
-                self.model = Some(m);
-                Ok(())
-            }
-            Err(e) => {
-                self.model = Some(kept);
-                Err(py_err(e))
-            }
-        }
+        let frozen = model
+            .clone()
+            .with_frequencies(field, keys.into_iter().zip(counts))
+            .map_err(py_err)?;
+        self.model = Some(frozen);
+        Ok(())
     }
 
     /// Whether identifier value `key` is generic, judged over `table`:
