@@ -606,12 +606,15 @@ impl Input<'_> {
         let mut malformed = Vec::new();
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<RawRow>>>(2);
+            let (row_bytes, fields) = (header.as_slice().len().max(256), header.len());
             scope.spawn(move || {
                 let mut line = 1u64;
                 loop {
                     let mut batch = Vec::with_capacity(BATCH_ROWS);
                     while batch.len() < BATCH_ROWS {
-                        let mut row = csv::ByteRecord::new();
+                        // Room for a typical row, so reading it does not
+                        // grow the buffers step by step.
+                        let mut row = csv::ByteRecord::with_capacity(row_bytes, fields);
                         line += 1;
                         match reader.read_byte_record(&mut row) {
                             Ok(false) => break,
@@ -703,9 +706,9 @@ impl Input<'_> {
             return Err("wrong number of fields".into());
         } else if row.iter().any(|c| c.len() > self.args.max_cell_bytes) {
             return Err("cell too large".into());
-        } else if row.iter().any(|c| std::str::from_utf8(c).is_err()) {
-            return Err("invalid UTF-8".into());
         }
+        // One validation per row (an all-ASCII row is checked in one pass).
+        let row = csv::StringRecord::from_byte_record(row).map_err(|_| "invalid UTF-8")?;
         let r = build_record(&row, columns, has_id, line)?;
         Ok(match self.hasher {
             Some(h) => r.hash_identifiers(h, &self.opts),
@@ -756,12 +759,12 @@ impl LineIndex {
 }
 
 fn build_record(
-    row: &csv::ByteRecord,
+    row: &csv::StringRecord,
     columns: &[Option<InputField>],
     has_id: bool,
     line: u64,
 ) -> Result<Record, String> {
-    let text = |i: usize| std::str::from_utf8(&row[i]).unwrap_or("").trim();
+    let text = |i: usize| row[i].trim();
     let mut id = None;
     let mut source = "input";
     for (i, c) in columns.iter().enumerate() {
@@ -778,11 +781,10 @@ fn build_record(
         None => return Err("empty record_id".into()),
     };
     let mut r = Record::new(id, source);
-    for (i, c) in columns.iter().enumerate() {
-        if let Some(field) = c {
-            field
-                .apply(&mut r, source, text(i))
-                .map_err(|e| e.to_string())?;
+    for (field, cell) in columns.iter().zip(row) {
+        // `apply` trims each value of the cell.
+        if let Some(field) = field {
+            field.apply(&mut r, source, cell).map_err(|e| e.to_string())?;
         }
     }
     Ok(r)

@@ -435,7 +435,7 @@ pub(crate) fn precheck(raw: &str, max_bytes: usize) -> Result<&str, Invalid> {
     if raw.len() > max_bytes {
         return Err(Invalid::TooLong);
     }
-    let trimmed = raw.trim();
+    let trimmed = text::trim(raw);
     if trimmed.is_empty() {
         return Err(Invalid::Empty);
     }

@@ -15,6 +15,17 @@ const DIGIT_ZEROS: [u32; 66] = [
     0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
 ];
 
+/// [`str::trim`], with the common case — nothing to trim — decided from
+/// the two end characters.
+pub(crate) fn trim(v: &str) -> &str {
+    let solid = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+    if solid(v.chars().next()) && solid(v.chars().next_back()) {
+        v
+    } else {
+        v.trim()
+    }
+}
+
 /// The value of a Unicode decimal digit (`0`–`9`, `٣`, `９`, `𝟕`…), or `None`.
 pub(crate) fn digit_value(c: char) -> Option<u8> {
     if c.is_ascii_digit() {
@@ -93,6 +104,16 @@ pub(crate) fn repeats_one_char(s: &str, min_len: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_agrees_with_str_trim() {
+        for v in [
+            "", " ", "a", " a", "a ", "\u{a0}Анна\u{a0}", "Анна", "x\u{2003}", "\u{3000}x",
+            "\u{1}a\u{1}", "a b", "\u{85}", "ё\u{202f}",
+        ] {
+            assert_eq!(trim(v), v.trim(), "{v:?}");
+        }
+    }
 
     #[test]
     fn digit_runs_cover_ascii_fullwidth_arabic_and_math_digits() {

@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::normalize::Ymd;
+use crate::normalize::{Ymd, text};
 
 use super::{Channel, Record};
 
@@ -162,7 +162,7 @@ impl InputField {
         // Fields are set in place: a record is hundreds of bytes, and moving
         // it through a builder call per cell showed up at millions of rows.
         let text = |v: &str| Some(v.to_owned());
-        for value in cell.split(';').map(str::trim).filter(|v| !v.is_empty()) {
+        for value in cell.split(';').map(text::trim).filter(|v| !v.is_empty()) {
             match self {
                 InputField::RecordId | InputField::Source => {}
                 InputField::FirstName => record.first_name = text(value),

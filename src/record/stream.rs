@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use super::dataset::{DatasetBuilder, Parsed, Row, check_len, gather, id_prefix};
+use super::dataset::{DatasetBuilder, Parsed, RawCache, Row, check_len, gather, id_prefix};
 use super::{Dataset, NONE, Record, RecordIx, RejectedValue};
 use crate::error::{ErrorKind, Result};
 use crate::normalize::{IdKind, Ymd};
@@ -36,12 +36,28 @@ const CHUNK: usize = 1 << 15;
 /// assert_eq!(ds.record(1)?.emails().collect::<Vec<_>>(), ["a@b.ru"]);
 /// # Ok::<(), idstitch::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct DatasetStream {
     builder: DatasetBuilder,
     today: Ymd,
     /// Records interned in arrival order (slots unsorted, no counts).
     staged: Dataset,
+    /// Staged IDs of name parts and cities by raw text.
+    cache: RawCache,
+    /// Records normalised but not yet interned.
+    pending: Vec<Parsed>,
+}
+
+/// Counts and settings only: staged values are personal data.
+impl std::fmt::Debug for DatasetStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasetStream")
+            .field("builder", &self.builder)
+            .field("today", &self.today)
+            .field("staged", &self.staged)
+            .field("cache", &self.cache)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
 }
 
 /// What [`DatasetStream::finish_keep_first`] dropped.
@@ -97,36 +113,51 @@ impl DatasetStream {
             builder,
             today,
             staged: Dataset::empty(),
+            cache: RawCache::default(),
+            pending: Vec::new(),
         }
     }
 
     /// Normalises (in parallel) and interns a batch, then drops it.
     ///
+    /// Interning is sequential per dictionary, so it runs beside the
+    /// normalisation of the next chunk: each call interns the chunk the
+    /// previous one normalised, and [`DatasetStream::finish`] the last.
+    ///
     /// # Errors
     /// [`ErrorKind::TooMany`] past 4,294,967,294 records, distinct values
-    /// or identifier values, or 65,535 sources.
+    /// or identifier values, or 65,535 sources (past the values, possibly
+    /// from the next call or `finish`).
     pub fn push(&mut self, records: Vec<Record>) -> Result<()> {
-        check_len(self.staged.len().saturating_add(records.len()), "records")?;
+        check_len(self.len().saturating_add(records.len()), "records")?;
         let mut rest = records.into_iter();
         loop {
             let chunk: Vec<Record> = rest.by_ref().take(CHUNK).collect();
             if chunk.is_empty() {
                 return Ok(());
             }
-            let (builder, today) = (&self.builder, self.today);
+            let (builder, today, cache) = (&self.builder, self.today, &self.cache);
             let mut parsed: Vec<Parsed> = chunk
                 .into_par_iter()
-                .map(|r| builder.parse_owned(r, today))
+                .map(|r| builder.parse_owned(r, today, cache))
                 .collect();
+            let start = self.staged.len();
             self.staged.push_staged(&mut parsed)?;
-            // What is left of the parsed values is freed off the sequential path.
-            parsed.into_par_iter().for_each(drop);
+            self.intern_done(parsed, start);
         }
+    }
+
+    /// Learns the raw texts of an interned chunk, then frees what is left
+    /// of it off the sequential path.
+    fn intern_done(&mut self, mut interned: Vec<Parsed>, start: usize) {
+        let rows = self.staged.rows.get(start..).unwrap_or_default();
+        self.cache.learn(&mut interned, rows);
+        interned.into_par_iter().for_each(drop);
     }
 
     /// Records pushed so far.
     pub fn len(&self) -> usize {
-        self.staged.len()
+        self.staged.len() + self.pending.len()
     }
 
     /// Whether nothing was pushed yet.
@@ -153,7 +184,10 @@ impl DatasetStream {
         self.finish_with(true)
     }
 
-    fn finish_with(self, keep_first: bool) -> Result<(Dataset, Dropped)> {
+    fn finish_with(mut self, keep_first: bool) -> Result<(Dataset, Dropped)> {
+        let mut last = std::mem::take(&mut self.pending);
+        self.staged.push_staged(&mut last)?;
+        drop(last);
         let mut a = self.staged;
         let n_in = a.ids.len();
         // Sort a permutation by each ID's first eight bytes, then the ID,
@@ -573,6 +607,17 @@ mod tests {
         .birth_date(["1990-01-02", "02.01.1990", "", "31.02.1990"][pick(4, 25)])
         .city(["Москва", "Moscow", "Казань"][pick(3, 29)])
         .address(["ул. Ленина, 5", "Lenina 5 kv 3", ""][pick(3, 3)]);
+        // Full names: alone (split), beside parts (ignored), beside a part
+        // the cache of raw name texts knows from an earlier batch.
+        match pick(5, 19) {
+            0 => {
+                r.first_name = None;
+                r.last_name = None;
+                r = r.full_name(["Петров Иван Сергеевич", "Olga Smith", "x"][pick(3, 23)]);
+            }
+            1 => r = r.full_name("Иванова Анна"),
+            _ => {}
+        }
         if pick(3, 7) == 0 {
             r = r
                 .customer_id("crm", format!("C{}", pick(5, 11)))
