@@ -66,7 +66,7 @@
 //! Values never appear in errors or `Debug` output, so logs stay free of
 //! personal data.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod block;
@@ -75,6 +75,7 @@ mod compare;
 mod error;
 mod eval;
 mod normalize;
+mod prefetch;
 mod record;
 mod resolve;
 mod score;

@@ -351,17 +351,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     eprintln!("  households             {:>9}", cs.households);
     lap("cluster", &mut stage);
 
-    write_atomic(&args.out, |w| {
-        let mut out = csv::Writer::from_writer(w);
-        out.write_record(["record_id", "cluster_id"])?;
-        for &ix in ds.input_order() {
-            let id = &ds.record_ids()[ix as usize];
-            let label = clusters.identity(ix).context("record without identity")?;
-            out.write_record([id.as_str(), &label.to_string()])?;
-        }
-        out.flush()?;
-        Ok(())
-    })?;
+    write_atomic(&args.out, |w| write_clusters(w, &ds, &clusters))?;
     if let Some(path) = &args.pairs {
         write_atomic(path, |w| {
             let mut out = csv::Writer::from_writer(w);
@@ -784,7 +774,9 @@ fn build_record(
     for (field, cell) in columns.iter().zip(row) {
         // `apply` trims each value of the cell.
         if let Some(field) = field {
-            field.apply(&mut r, source, cell).map_err(|e| e.to_string())?;
+            field
+                .apply(&mut r, source, cell)
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok(r)
@@ -853,6 +845,46 @@ fn memory_note() -> String {
         }
         _ => String::new(),
     }
+}
+
+/// Writes `record_id,cluster_id` rows in input order. Rows are formatted in
+/// parallel, a group of chunks at a time (the output is the same as one
+/// writer's), and written in order.
+fn write_clusters(
+    w: &mut impl Write,
+    ds: &idstitch::Dataset,
+    clusters: &Clusters,
+) -> anyhow::Result<()> {
+    const CHUNK: usize = 1 << 16;
+    let mut out = csv::Writer::from_writer(&mut *w);
+    out.write_record(["record_id", "cluster_id"])?;
+    out.flush()?;
+    drop(out);
+    let (ids, labels) = (ds.record_ids(), clusters.labels());
+    let format = |chunk: &[u32]| -> anyhow::Result<Vec<u8>> {
+        let mut out = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 32));
+        let mut label = String::new();
+        for &ix in chunk {
+            let (id, l) = (ids.get(ix as usize), labels.get(ix as usize));
+            let (Some(id), Some(&l)) = (id, l) else {
+                bail!("record without identity");
+            };
+            label.clear();
+            std::fmt::Write::write_fmt(&mut label, format_args!("{l}"))?;
+            out.write_record([id.as_str(), label.as_str()])?;
+        }
+        Ok(out.into_inner().map_err(|e| e.into_error())?)
+    };
+    for group in ds.input_order().chunks(CHUNK * 16) {
+        let parts: Vec<Vec<u8>> = group
+            .par_chunks(CHUNK)
+            .map(format)
+            .collect::<anyhow::Result<_>>()?;
+        for part in parts {
+            w.write_all(&part)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes `path` through a temporary file in the same directory and renames

@@ -600,7 +600,13 @@ impl Components {
     /// `record_of` names, each group in the items' order.
     fn bucket<T>(&self, items: &[T], record_of: impl Fn(&T) -> u32) -> Buckets {
         let mut starts = vec![0u32; self.len() + 1];
-        for it in items {
+        for (i, it) in items.iter().enumerate() {
+            if let Some(c) = items
+                .get(i + PREFETCH_AHEAD)
+                .and_then(|ahead| self.of.get(record_of(ahead) as usize))
+            {
+                crate::prefetch::prefetch(c);
+            }
             starts[self.of[record_of(it) as usize] as usize + 1] += 1;
         }
         for c in 0..self.len() {
@@ -609,6 +615,12 @@ impl Components {
         let mut fill = starts.clone();
         let mut positions = vec![0u32; items.len()];
         for (i, it) in items.iter().enumerate() {
+            if let Some(c) = items
+                .get(i + PREFETCH_AHEAD)
+                .and_then(|ahead| self.of.get(record_of(ahead) as usize))
+            {
+                crate::prefetch::prefetch(c);
+            }
             let c = self.of[record_of(it) as usize] as usize;
             // Fewer items than u32::MAX (links of a dataset that fits u32).
             positions[fill[c] as usize] = i as u32;
@@ -631,6 +643,45 @@ impl Buckets {
             .iter()
             .map(move |&i| &items[i as usize])
     }
+}
+
+/// How many items ahead the loops over links in random record order ask for
+/// the records' entries (see [`crate::prefetch`]).
+const PREFETCH_AHEAD: usize = 16;
+
+/// Links ordered by (identity, a, b): counted into one run per identity
+/// (labels are dense), each run then sorted alone — linear in the links,
+/// where a comparison sort would look up two labels per comparison.
+fn sort_by_identity(links: Vec<Link>, labels: &[u32], identities: u32) -> Vec<Link> {
+    let label = |l: &Link| labels.get(l.a as usize).copied().unwrap_or(0) as usize;
+    let mut start = vec![0usize; identities as usize + 1];
+    for l in &links {
+        start[label(l) + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut next = start.clone();
+    let mut out = vec![
+        Link {
+            a: 0,
+            b: 0,
+            probability: 0.0,
+            rule: None,
+        };
+        links.len()
+    ];
+    for l in links {
+        let at = &mut next[label(&l)];
+        out[*at] = l;
+        *at += 1;
+    }
+    for w in start.windows(2) {
+        if w[1] - w[0] > 1 {
+            out[w[0]..w[1]].sort_unstable_by_key(|l| (l.a, l.b));
+        }
+    }
+    out
 }
 
 /// Appends the sorted union of two sorted, distinct lists to `out`.
@@ -891,7 +942,11 @@ impl Clusters {
         for &(a, b) in &must {
             comp.union(a, b);
         }
-        for &(_, ab, _) in &order {
+        for (k, &(_, ab, _)) in order.iter().enumerate() {
+            if let Some(&(_, ahead, _)) = order.get(k + PREFETCH_AHEAD) {
+                comp.prefetch((ahead >> 32) as u32);
+                comp.prefetch(ahead as u32);
+            }
             comp.union((ab >> 32) as u32, ab as u32);
         }
         let parts = Components::new(&mut comp, n);
@@ -1069,7 +1124,7 @@ impl Clusters {
                 labels[r] = labels[first];
             }
         }
-        links.sort_unstable_by_key(|l| (labels[l.a as usize], l.a, l.b));
+        let links = sort_by_identity(links, &labels, identities);
 
         let mut sizes = vec![0u64; identities as usize];
         for &l in &labels {
@@ -1167,22 +1222,32 @@ fn households(
     }
     // (key, value, identity) for values held by two records or more: only
     // those can be shared.
-    let mut held: Vec<(HouseholdKey, u32, u32)> = Vec::new();
-    for (r, &label) in labels.iter().enumerate() {
-        // Record indices fit u32.
-        let r = r as u32;
-        for (key, s) in [(HouseholdKey::Phone, 1usize), (HouseholdKey::Device, 3)] {
-            for &v in ds.slot_values(r, s) {
-                if ds.value_freq[s][v as usize] >= 2 && !generic.is_generic_slot(s, v) {
-                    held.push((key, v, label));
+    const CHUNK: usize = 1 << 16;
+    let parts: Vec<Vec<(HouseholdKey, u32, u32)>> = labels
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut held = Vec::new();
+            for (k, &label) in chunk.iter().enumerate() {
+                // Record indices fit u32.
+                let r = (c * CHUNK + k) as u32;
+                for (key, s) in [(HouseholdKey::Phone, 1usize), (HouseholdKey::Device, 3)] {
+                    for &v in ds.slot_values(r, s) {
+                        if ds.value_freq[s][v as usize] >= 2 && !generic.is_generic_slot(s, v) {
+                            held.push((key, v, label));
+                        }
+                    }
+                }
+                let address = ds.rows[r as usize].address;
+                if address_freq.get(address as usize).is_some_and(|&f| f >= 2) {
+                    held.push((HouseholdKey::Address, address, label));
                 }
             }
-        }
-        let address = ds.rows[r as usize].address;
-        if address_freq.get(address as usize).is_some_and(|&f| f >= 2) {
-            held.push((HouseholdKey::Address, address, label));
-        }
-    }
+            held
+        })
+        .collect();
+    let mut held = parts.concat();
+    drop(parts);
     held.par_sort_unstable();
     held.dedup();
     let mut uf = UnionFind::new(identities);
@@ -1209,6 +1274,10 @@ fn households(
             .push((key, value));
     }
     for i in 0..identities as u32 {
+        // An identity in a household was joined with another.
+        if uf.set_size(i) < 2 {
+            continue;
+        }
         let root = uf.find(i);
         if let Some(h) = groups.get_mut(&root) {
             h.identities.push(i);

@@ -418,3 +418,35 @@ proptest! {
         prop_assert_eq!(reference.stats(), parallel.stats());
     }
 }
+
+proptest! {
+    /// The counting sort of links by identity orders as a comparison sort
+    /// on (identity, a, b) does, and keeps every link.
+    #[test]
+    fn links_sorted_by_identity_as_by_comparison(
+        labels in proptest::collection::vec(0u32..20, 1..60),
+        pairs in proptest::collection::vec((0usize..60, 0usize..60, 0.0f32..1.0), 0..200),
+    ) {
+        let n = labels.len();
+        // Dense labels, as `Clusters::build` makes them.
+        let mut dense = std::collections::BTreeMap::new();
+        let labels: Vec<u32> = labels
+            .iter()
+            .map(|l| {
+                let next = dense.len() as u32;
+                *dense.entry(*l).or_insert(next)
+            })
+            .collect();
+        let links: Vec<Link> = pairs
+            .iter()
+            .map(|&(a, b, p)| Link { a: (a % n) as u32, b: (b % n) as u32, probability: p, rule: None })
+            .collect();
+        let key = |l: &Link| (labels[l.a as usize], l.a, l.b);
+        let mut expected = links.clone();
+        expected.sort_by(|x, y| key(x).cmp(&key(y)).then(x.probability.total_cmp(&y.probability)));
+        let mut got = sort_by_identity(links, &labels, dense.len() as u32);
+        prop_assert!(got.windows(2).all(|w| key(&w[0]) <= key(&w[1])));
+        got.sort_by(|x, y| key(x).cmp(&key(y)).then(x.probability.total_cmp(&y.probability)));
+        prop_assert_eq!(got, expected);
+    }
+}

@@ -120,6 +120,16 @@ impl UnionFind {
         Some((big, small))
     }
 
+    /// Starts loading `x`'s parent and size (see [`crate::prefetch`]): for
+    /// loops that union pairs in random order, a few pairs ahead.
+    #[inline]
+    pub(crate) fn prefetch(&self, x: u32) {
+        if let (Some(p), Some(s)) = (self.parent.get(x as usize), self.size.get(x as usize)) {
+            crate::prefetch::prefetch(p);
+            crate::prefetch::prefetch(s);
+        }
+    }
+
     /// The size of `x`'s set.
     pub fn set_size(&mut self, x: u32) -> u32 {
         let r = self.find(x);

@@ -20,6 +20,7 @@ pub use levels::{
 
 use crate::block::{CandidatePair, GenericValues};
 use crate::error::{Error, Result};
+use crate::prefetch::prefetch;
 use crate::record::{Dataset, NONE, NameRole, RecordIx, TOKEN_FUZZY, TOKEN_NUMBER, unpack_date};
 
 /// A compared field.
@@ -223,6 +224,10 @@ pub struct Comparator<'a> {
     cfg: CompareConfig,
 }
 
+/// How many pairs ahead [`Comparator::compare_pairs`] asks for records'
+/// identifier IDs and name entries (their rows: twice as far ahead).
+const PREFETCH_AHEAD: usize = 8;
+
 impl<'a> Comparator<'a> {
     /// A comparator over `ds`, treating `generic` values as no evidence.
     ///
@@ -265,11 +270,51 @@ impl<'a> Comparator<'a> {
     /// ```
     pub fn compare_pairs(&self, pairs: &[CandidatePair]) -> Vec<ComparisonVector> {
         use rayon::prelude::*;
-        pairs
-            .par_iter()
-            .with_min_len(4096)
-            .map(|p| self.compare(p.a, p.b))
-            .collect()
+        const CHUNK: usize = 4096;
+        let mut out = vec![ComparisonVector::default(); pairs.len()];
+        out.par_chunks_mut(CHUNK)
+            .zip(pairs.par_chunks(CHUNK))
+            .for_each(|(out, pairs)| {
+                for (k, (o, p)) in out.iter_mut().zip(pairs).enumerate() {
+                    if let Some(ahead) = pairs.get(k + 2 * PREFETCH_AHEAD) {
+                        self.prefetch_rows(ahead.a, ahead.b);
+                    }
+                    if let Some(ahead) = pairs.get(k + PREFETCH_AHEAD) {
+                        self.prefetch_values(ahead.a);
+                        self.prefetch_values(ahead.b);
+                    }
+                    *o = self.compare(p.a, p.b);
+                }
+            });
+        out
+    }
+
+    /// Starts loading two records' rows (see [`crate::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch_rows(&self, a: RecordIx, b: RecordIx) {
+        for ix in [a, b] {
+            if let Some(r) = self.ds.rows.get(ix as usize) {
+                prefetch(r);
+            }
+        }
+    }
+
+    /// Starts loading what comparing a record reads next: its identifier
+    /// IDs and first-name and surname entries (its row should be cached by
+    /// now, from [`Comparator::prefetch_rows`]).
+    #[inline]
+    pub(crate) fn prefetch_values(&self, ix: RecordIx) {
+        let ds = self.ds;
+        if let Some(r) = ds.rows.get(ix as usize) {
+            if let Some(v) = ds.values.get(r.ids_start as usize) {
+                prefetch(v);
+            }
+            for n in [r.names[0], r.names[2]] {
+                if let Some(e) = ds.name_info.get(n as usize) {
+                    prefetch(e);
+                }
+            }
+        }
     }
 
     /// Compares two records (indices out of range compare as all-missing).

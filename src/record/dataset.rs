@@ -1103,7 +1103,8 @@ impl Dataset {
                         push_distinct(&mut out, at, self.devices.intern(*d)?);
                     }
                     close_slot(&mut out, at);
-                    for ((name, text), &cached) in p.names.iter().zip(&p.name_text).zip(&p.name_ids) {
+                    for ((name, text), &cached) in p.names.iter().zip(&p.name_text).zip(&p.name_ids)
+                    {
                         out.push(match (name, text) {
                             (Some(n), Some(text)) => intern_name(
                                 &mut self.names,

