@@ -597,14 +597,24 @@ impl Input<'_> {
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<RawRow>>>(2);
             let (row_bytes, fields) = (header.as_slice().len().max(256), header.len());
+            // Read batches come back once turned into records, so the
+            // reader refills their rows' buffers instead of allocating.
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<RawRow>>();
             scope.spawn(move || {
                 let mut line = 1u64;
+                let mut spare: Vec<RawRow> = Vec::new();
                 loop {
                     let mut batch = Vec::with_capacity(BATCH_ROWS);
                     while batch.len() < BATCH_ROWS {
-                        // Room for a typical row, so reading it does not
-                        // grow the buffers step by step.
-                        let mut row = csv::ByteRecord::with_capacity(row_bytes, fields);
+                        if spare.is_empty() {
+                            spare = back_rx.try_recv().unwrap_or_default();
+                        }
+                        let mut row = match spare.pop() {
+                            Some((_, Ok(row))) => row,
+                            // Room for a typical row, so reading it does not
+                            // grow the buffers step by step.
+                            _ => csv::ByteRecord::with_capacity(row_bytes, fields),
+                        };
                         line += 1;
                         match reader.read_byte_record(&mut row) {
                             Ok(false) => break,
@@ -631,10 +641,13 @@ impl Input<'_> {
                 }
             });
             for batch in rx {
-                let built: Vec<(u64, Result<Record, String>)> = batch?
-                    .into_par_iter()
-                    .map(|(line, row)| (line, self.record(row, &columns, has_id, line)))
+                let mut batch = batch?;
+                let built: Vec<(u64, Result<Record, String>)> = batch
+                    .par_iter_mut()
+                    .map(|(line, row)| (*line, self.record(row, &columns, has_id, *line)))
                     .collect();
+                // The reader may have finished: then the rows are dropped.
+                let _ = back_tx.send(batch);
                 let mut records = Vec::with_capacity(built.len());
                 for (line, r) in built {
                     match r {
@@ -686,20 +699,29 @@ impl Input<'_> {
     /// One row as a record (hashed, with `--hash-key`), or why it is malformed.
     fn record(
         &self,
-        row: Result<csv::ByteRecord, &'static str>,
+        row: &mut Result<csv::ByteRecord, &'static str>,
         columns: &[Option<InputField>],
         has_id: bool,
         line: u64,
     ) -> Result<Record, String> {
-        let row = row.map_err(str::to_owned)?;
+        let row = row.as_mut().map_err(|e| (*e).to_owned())?;
         if row.len() != columns.len() {
             return Err("wrong number of fields".into());
         } else if row.iter().any(|c| c.len() > self.args.max_cell_bytes) {
             return Err("cell too large".into());
         }
-        // One validation per row (an all-ASCII row is checked in one pass).
-        let row = csv::StringRecord::from_byte_record(row).map_err(|_| "invalid UTF-8")?;
-        let r = build_record(&row, columns, has_id, line)?;
+        // One validation per row (an all-ASCII row is checked in one pass);
+        // the buffer goes back into `row` for the reader to reuse.
+        let text = match csv::StringRecord::from_byte_record(std::mem::take(row)) {
+            Ok(text) => text,
+            Err(e) => {
+                *row = e.into_byte_record();
+                return Err("invalid UTF-8".into());
+            }
+        };
+        let r = build_record(&text, columns, has_id, line);
+        *row = text.into_byte_record();
+        let r = r?;
         Ok(match self.hasher {
             Some(h) => r.hash_identifiers(h, &self.opts),
             None => r,

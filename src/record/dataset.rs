@@ -13,6 +13,7 @@ use crate::normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, Email, IdKind, Identifier, LoyaltyId,
     PersonName, Phone, Region, Rejection, SurnameGender, Ymd, usable,
 };
+use crate::prefetch::prefetch;
 
 /// A record's dense index in a [`Dataset`] (its rank by [`RecordId`]).
 pub type RecordIx = u32;
@@ -649,9 +650,22 @@ pub(super) fn gather<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
     order
         .iter()
-        .filter_map(|&i| slots.get_mut(i as usize).and_then(Option::take))
+        .enumerate()
+        .filter_map(|(k, &i)| {
+            if let Some(ahead) = order
+                .get(k + PREFETCH_AHEAD)
+                .and_then(|&j| slots.get(j as usize))
+            {
+                prefetch(ahead);
+            }
+            slots.get_mut(i as usize).and_then(Option::take)
+        })
         .collect()
 }
+
+/// How far ahead walks over records in another order ask for the rows they
+/// will read (see [`crate::prefetch`]); their identifier IDs, half as far.
+pub(crate) const PREFETCH_AHEAD: usize = 16;
 
 /// The first eight bytes of an ID as a big-endian integer (zero-padded), so
 /// integer order agrees with byte-string order wherever the prefixes differ.
@@ -990,6 +1004,39 @@ impl fmt::Debug for Dataset {
 }
 
 impl Dataset {
+    /// Starts loading the row of record `ix`.
+    #[inline]
+    pub(crate) fn prefetch_row(&self, ix: RecordIx) {
+        if let Some(r) = self.rows.get(ix as usize) {
+            prefetch(r);
+        }
+    }
+
+    /// Starts loading the identifier IDs of record `ix` (reads its row:
+    /// best once [`Dataset::prefetch_row`] has brought it in).
+    #[inline]
+    pub(crate) fn prefetch_values(&self, ix: RecordIx) {
+        if let Some(v) = self
+            .rows
+            .get(ix as usize)
+            .and_then(|r| self.values.get(r.ids_start as usize))
+        {
+            prefetch(v);
+        }
+    }
+
+    /// For step `k` of a walk over records `order`: the rows
+    /// [`PREFETCH_AHEAD`] steps ahead, the identifier IDs half as far.
+    #[inline]
+    pub(crate) fn prefetch_walk(&self, order: &[RecordIx], k: usize) {
+        if let Some(&ix) = order.get(k + PREFETCH_AHEAD) {
+            self.prefetch_row(ix);
+        }
+        if let Some(&ix) = order.get(k + PREFETCH_AHEAD / 2) {
+            self.prefetch_values(ix);
+        }
+    }
+
     /// The sorted token hashes of address key `id` (empty for an unknown ID).
     pub(crate) fn address_hashes(&self, id: u32) -> &[u64] {
         let i = id as usize;

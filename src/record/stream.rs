@@ -11,7 +11,9 @@
 
 use rayon::prelude::*;
 
-use super::dataset::{DatasetBuilder, Parsed, RawCache, Row, check_len, gather, id_prefix};
+use super::dataset::{
+    DatasetBuilder, PREFETCH_AHEAD, Parsed, RawCache, Row, check_len, gather, id_prefix,
+};
 use super::{Dataset, NONE, Record, RecordIx, RejectedValue};
 use crate::error::{ErrorKind, Result};
 use crate::normalize::{IdKind, Ymd};
@@ -363,7 +365,8 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
             let mut emails = Remap::new(a.emails.len());
             let mut locals = Remap::new(a.email_locals.len());
             let mut customers = Remap::new(a.customer_ids.len());
-            for &pos in order {
+            for (k, &pos) in order.iter().enumerate() {
+                a.prefetch_walk(order, k);
                 sources.map(u32::from(a.rows[pos as usize].source));
                 for &old in a.slot_values(pos, 0) {
                     if emails.map(old).1 {
@@ -386,7 +389,8 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
             let mut keys = Remap::new(a.name_keys.len());
             let mut cities = Remap::new(a.cities.len());
             let mut addresses = Remap::new(a.address_keys.len());
-            for &pos in order {
+            for (k, &pos) in order.iter().enumerate() {
+                a.prefetch_walk(order, k);
                 let row = &a.rows[pos as usize];
                 for (slot, remap) in [(1, &mut phones), (2, &mut loyalty), (3, &mut devices)] {
                     for &old in a.slot_values(pos, slot) {
@@ -432,7 +436,9 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
     // Each record's identifier IDs, renumbered and sorted per slot.
     d.values = order
         .par_iter()
-        .flat_map_iter(|&pos| {
+        .enumerate()
+        .flat_map_iter(|(k, &pos)| {
+            a.prefetch_walk(order, k);
             let mut out: Vec<u32> = Vec::new();
             for slot in 0..5 {
                 let start = out.len();
@@ -448,7 +454,10 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
         .collect();
     let mut starts: Vec<u32> = Vec::with_capacity(order.len());
     let mut at = 0u32;
-    for &pos in order {
+    for (k, &pos) in order.iter().enumerate() {
+        if let Some(&ahead) = order.get(k + PREFETCH_AHEAD) {
+            a.prefetch_row(ahead);
+        }
         starts.push(at);
         // No more values than the staged dataset held, which fit u32.
         at += a.rows[pos as usize]
@@ -459,8 +468,12 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
     }
     d.rows = order
         .par_iter()
+        .enumerate()
         .zip(&starts)
-        .map(|(&pos, &ids_start)| {
+        .map(|((k, &pos), &ids_start)| {
+            if let Some(&ahead) = order.get(k + PREFETCH_AHEAD) {
+                a.prefetch_row(ahead);
+            }
             let row = &a.rows[pos as usize];
             let open = |remap: &Remap, old: u32| {
                 if old == NONE {
