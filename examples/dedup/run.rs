@@ -216,7 +216,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let spin = Spinner::start("reading records");
         let mut records = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let mut malformed = input.read(|rows, malformed| {
+        let mut malformed = input.read(|rows, malformed, _| {
             for (line, r) in rows {
                 if seen.insert(r.id()) {
                     records.push(r);
@@ -251,13 +251,22 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let spin = Spinner::start("reading and normalising");
     let mut stream = DatasetBuilder::new().region(region).stream()?;
     let mut lines = LineIndex::default();
-    let mut malformed = input.read(|rows, _| {
+    let mut reserved = false;
+    let mut malformed = input.read(|rows, _, read| {
         let mut batch = Vec::with_capacity(rows.len());
         for (line, r) in rows {
             lines.push(stream.len() as u64 + batch.len() as u64, line);
             batch.push(r);
         }
-        Ok(stream.push(batch)?)
+        stream.push(batch)?;
+        // After the first batch, room for the rest of the file's records
+        // at the rate seen so far (a hint: the dataset is the same).
+        if !reserved && read > 0.0 && read < 1.0 {
+            let expected = (stream.len() as f64 / read * 1.02) as usize;
+            stream.reserve(expected.saturating_sub(stream.len()));
+            reserved = true;
+        }
+        Ok(())
     })?;
     let (ds, dropped) = stream.finish_keep_first()?;
     drop(spin);
@@ -577,7 +586,7 @@ impl Input<'_> {
     /// may add to them).
     fn read(
         &self,
-        mut each: impl FnMut(Vec<(u64, Record)>, &mut Vec<Malformed>) -> anyhow::Result<()>,
+        mut each: impl FnMut(Vec<(u64, Record)>, &mut Vec<Malformed>, f64) -> anyhow::Result<()>,
     ) -> anyhow::Result<Vec<Malformed>> {
         let args = self.args;
         let mut reader = csv::ReaderBuilder::new()
@@ -595,7 +604,9 @@ impl Input<'_> {
         let has_id = columns.contains(&Some(InputField::RecordId));
         let mut malformed = Vec::new();
         std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<RawRow>>>(2);
+            // Each batch with the fraction of the file read by its end.
+            let file_len = std::fs::metadata(&args.input).map_or(0, |m| m.len());
+            let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<(Vec<RawRow>, f64)>>(2);
             let (row_bytes, fields) = (header.as_slice().len().max(256), header.len());
             // Read batches come back once turned into records, so the
             // reader refills their rows' buffers instead of allocating.
@@ -634,14 +645,19 @@ impl Input<'_> {
                         }
                     }
                     let last = batch.len() < BATCH_ROWS;
+                    let read = if last || file_len == 0 {
+                        1.0
+                    } else {
+                        (reader.position().byte() as f64 / file_len as f64).min(1.0)
+                    };
                     // A closed channel: the consumer stopped (`--strict`).
-                    if tx.send(Ok(batch)).is_err() || last {
+                    if tx.send(Ok((batch, read))).is_err() || last {
                         return;
                     }
                 }
             });
             for batch in rx {
-                let mut batch = batch?;
+                let (mut batch, read) = batch?;
                 let built: Vec<(u64, Result<Record, String>)> = batch
                     .par_iter_mut()
                     .map(|(line, row)| (*line, self.record(row, &columns, has_id, *line)))
@@ -660,7 +676,7 @@ impl Input<'_> {
                         }
                     }
                 }
-                each(records, &mut malformed)?;
+                each(records, &mut malformed, read)?;
                 if args.strict
                     && let Some(m) = malformed.first()
                 {

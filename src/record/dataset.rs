@@ -859,6 +859,14 @@ impl<K: Hash + Eq> Interner<K> {
         Ok(id)
     }
 
+    /// Room for `additional` more distinct values without growing.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.values.reserve(additional);
+        let values = &self.values;
+        self.table
+            .reserve(additional, |&i| hash_of(&values[i as usize]));
+    }
+
     pub(crate) fn value(&self, id: u32) -> Option<&K> {
         self.values.get(id as usize)
     }
@@ -1089,6 +1097,32 @@ impl Dataset {
             city_freq: Vec::new(),
             stats: BuildStats::default(),
         }
+    }
+
+    /// Room for `additional` more staged records, each table sized by what
+    /// the records staged so far needed per record.
+    pub(super) fn reserve_staged(&mut self, additional: usize) {
+        let n = self.rows.len().max(1);
+        let scale = |held: usize| held.saturating_mul(additional) / n;
+        self.rows.reserve(additional);
+        self.ids.reserve(additional);
+        self.seen.reserve(additional);
+        self.consent.reserve(additional);
+        self.addresses.reserve(additional);
+        self.values.reserve(scale(self.values.len()));
+        self.email_local.reserve(scale(self.email_local.len()));
+        self.name_info.reserve(scale(self.name_info.len()));
+        self.customer_system
+            .reserve(scale(self.customer_system.len()));
+        for interner in [&mut self.emails, &mut self.email_locals, &mut self.loyalty] {
+            interner.reserve(scale(interner.len()));
+        }
+        self.phones.reserve(scale(self.phones.len()));
+        self.devices.reserve(scale(self.devices.len()));
+        self.customer_ids.reserve(scale(self.customer_ids.len()));
+        self.names.reserve(scale(self.names.len()));
+        self.name_keys.reserve(scale(self.name_keys.len()));
+        self.address_keys.reserve(scale(self.address_keys.len()));
     }
 
     /// Interns a batch of parsed records at the end, in arrival order (the

@@ -157,6 +157,27 @@ impl DatasetStream {
         interned.into_par_iter().for_each(drop);
     }
 
+    /// Makes room for about `additional` more records, sized by what the
+    /// records pushed so far needed per record, so the tables do not grow
+    /// (and copy themselves) step by step. A hint: call it after a first
+    /// batch, when the total is roughly known (from a file's size, say);
+    /// the dataset is the same with or without it.
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{DatasetBuilder, Record};
+    ///
+    /// let mut stream = DatasetBuilder::new().stream()?;
+    /// stream.push(vec![Record::new("1", "web").email("a@b.ru")])?;
+    /// stream.reserve(1_000);
+    /// stream.push(vec![Record::new("2", "web").email("c@d.ru")])?;
+    /// assert_eq!(stream.finish()?.len(), 2);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn reserve(&mut self, additional: usize) {
+        self.staged.reserve_staged(additional);
+    }
+
     /// Records pushed so far.
     pub fn len(&self) -> usize {
         self.staged.len() + self.pending.len()
