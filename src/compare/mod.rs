@@ -275,40 +275,45 @@ impl<'a> Comparator<'a> {
         out.par_chunks_mut(CHUNK)
             .zip(pairs.par_chunks(CHUNK))
             .for_each(|(out, pairs)| {
-                for (k, (o, p)) in out.iter_mut().zip(pairs).enumerate() {
-                    if let Some(ahead) = pairs.get(k + 2 * PREFETCH_AHEAD) {
-                        self.prefetch_rows(ahead.a, ahead.b);
-                    }
-                    if let Some(ahead) = pairs.get(k + PREFETCH_AHEAD) {
-                        self.prefetch_values(ahead.a);
-                        self.prefetch_values(ahead.b);
-                    }
-                    *o = self.compare(p.a, p.b);
-                }
+                self.compare_each(pairs, |p| (p.a, p.b), |k, v| out[k] = v);
             });
         out
     }
 
-    /// Starts loading two records' rows (see [`crate::prefetch`]).
-    #[inline]
-    pub(crate) fn prefetch_rows(&self, a: RecordIx, b: RecordIx) {
-        for ix in [a, b] {
-            if let Some(r) = self.ds.rows.get(ix as usize) {
-                prefetch(r);
+    /// Compares the records of each of `pairs` (`ends` names them) and
+    /// hands `each` the pair's position and vector, asking for the records
+    /// of pairs ahead as it goes (see [`crate::prefetch`]): rows
+    /// `2 × PREFETCH_AHEAD` pairs ahead, identifier IDs and name entries
+    /// `PREFETCH_AHEAD` ahead.
+    pub(crate) fn compare_each<P>(
+        &self,
+        pairs: &[P],
+        ends: impl Fn(&P) -> (RecordIx, RecordIx),
+        mut each: impl FnMut(usize, ComparisonVector),
+    ) {
+        for (k, p) in pairs.iter().enumerate() {
+            if let Some(ahead) = pairs.get(k + 2 * PREFETCH_AHEAD) {
+                let (a, b) = ends(ahead);
+                self.ds.prefetch_row(a);
+                self.ds.prefetch_row(b);
             }
+            if let Some(ahead) = pairs.get(k + PREFETCH_AHEAD) {
+                let (a, b) = ends(ahead);
+                self.prefetch_entries(a);
+                self.prefetch_entries(b);
+            }
+            let (a, b) = ends(p);
+            each(k, self.compare(a, b));
         }
     }
 
-    /// Starts loading what comparing a record reads next: its identifier
-    /// IDs and first-name and surname entries (its row should be cached by
-    /// now, from [`Comparator::prefetch_rows`]).
+    /// Starts loading what comparing a record reads after its row: its
+    /// identifier IDs and first-name and surname entries.
     #[inline]
-    pub(crate) fn prefetch_values(&self, ix: RecordIx) {
+    fn prefetch_entries(&self, ix: RecordIx) {
         let ds = self.ds;
+        ds.prefetch_values(ix);
         if let Some(r) = ds.rows.get(ix as usize) {
-            if let Some(v) = ds.values.get(r.ids_start as usize) {
-                prefetch(v);
-            }
             for n in [r.names[0], r.names[2]] {
                 if let Some(e) = ds.name_info.get(n as usize) {
                     prefetch(e);

@@ -209,16 +209,19 @@ impl UCounts {
             .into_par_iter()
             .map(|c| {
                 let mut rng = SplitMix64(seed ^ c.wrapping_mul(0xA076_1D64_78BD_642F));
+                let draws: Vec<(u32, u32)> = (0..CHUNK.min(pairs - c * CHUNK))
+                    .map(|_| {
+                        let a = below(rng.next(), n);
+                        let mut b = below(rng.next(), n - 1);
+                        if b >= a {
+                            b += 1;
+                        }
+                        // Both are below the record count, which fits u32.
+                        (a as u32, b as u32)
+                    })
+                    .collect();
                 let mut out = UCounts::default();
-                for _ in 0..CHUNK.min(pairs - c * CHUNK) {
-                    let a = below(rng.next(), n);
-                    let mut b = below(rng.next(), n - 1);
-                    if b >= a {
-                        b += 1;
-                    }
-                    // Both are below the record count, which fits u32.
-                    out.add(&cmp.compare(a as u32, b as u32));
-                }
+                cmp.compare_each(&draws, |&ab| ab, |_, v| out.add(&v));
                 out
             })
             .reduce(UCounts::default, |mut a, b| {
