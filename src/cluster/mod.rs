@@ -449,7 +449,7 @@ fn record_view(ds: &Dataset, r: RecordIx) -> View<'_> {
         }
     }
     View {
-        values: [0, 1, 2, 3, 4].map(|s| ds.slot_values(r, s)),
+        values: ds.all_slot_values(r),
         dobs: one(&row.dob),
         first_names: one(&row.names[NameRole::First as usize]),
     }

@@ -337,11 +337,12 @@ impl<'a> Comparator<'a> {
         v[Field::MiddleName as usize] = self.name(ra.names[1], rb.names[1], NameRole::Middle);
         v[Field::Surname as usize] = surname;
         v[Field::BirthDate as usize] = date(ra.dob, rb.dob);
-        v[Field::Email as usize] = self.emails(a, b);
-        v[Field::Phone as usize] = self.phones(a, b);
-        v[Field::Loyalty as usize] = self.ids(a, b, 2);
-        v[Field::Device as usize] = self.ids(a, b, 3);
-        v[Field::CustomerId as usize] = self.customer_ids(a, b);
+        let (sa, sb) = (ds.all_slot_values(a), ds.all_slot_values(b));
+        v[Field::Email as usize] = self.emails(sa[0], sb[0]);
+        v[Field::Phone as usize] = self.phones(sa[1], sb[1]);
+        v[Field::Loyalty as usize] = self.ids(sa[2], sb[2], 2);
+        v[Field::Device as usize] = self.ids(sa[3], sb[3], 3);
+        v[Field::CustomerId as usize] = self.customer_ids(sa[4], sb[4]);
         v[Field::City as usize] = if ra.city == NONE || rb.city == NONE {
             0
         } else if ra.city == rb.city {
@@ -454,8 +455,7 @@ impl<'a> Comparator<'a> {
         (real, generic)
     }
 
-    fn emails(&self, a: RecordIx, b: RecordIx) -> u8 {
-        let (x, y) = (self.ds.slot_values(a, 0), self.ds.slot_values(b, 0));
+    fn emails(&self, x: &[u32], y: &[u32]) -> u8 {
         if x.is_empty() || y.is_empty() {
             return 0;
         }
@@ -479,8 +479,7 @@ impl<'a> Comparator<'a> {
         }
     }
 
-    fn phones(&self, a: RecordIx, b: RecordIx) -> u8 {
-        let (x, y) = (self.ds.slot_values(a, 1), self.ds.slot_values(b, 1));
+    fn phones(&self, x: &[u32], y: &[u32]) -> u8 {
         if x.is_empty() || y.is_empty() {
             return 0;
         }
@@ -503,8 +502,7 @@ impl<'a> Comparator<'a> {
         }
     }
 
-    fn ids(&self, a: RecordIx, b: RecordIx, slot: usize) -> u8 {
-        let (x, y) = (self.ds.slot_values(a, slot), self.ds.slot_values(b, slot));
+    fn ids(&self, x: &[u32], y: &[u32], slot: usize) -> u8 {
         if x.is_empty() || y.is_empty() {
             return 0;
         }
@@ -515,8 +513,7 @@ impl<'a> Comparator<'a> {
         }
     }
 
-    fn customer_ids(&self, a: RecordIx, b: RecordIx) -> u8 {
-        let (x, y) = (self.ds.slot_values(a, 4), self.ds.slot_values(b, 4));
+    fn customer_ids(&self, x: &[u32], y: &[u32]) -> u8 {
         if x.is_empty() || y.is_empty() {
             return 0;
         }

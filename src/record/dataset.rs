@@ -1407,6 +1407,18 @@ impl Dataset {
         &self.values[start..start + row.ids_len[slot] as usize]
     }
 
+    /// All five identifier slots of a record ([`ID_SLOTS`] order), from one
+    /// read of its row.
+    pub(crate) fn all_slot_values(&self, ix: RecordIx) -> [&[u32]; 5] {
+        let row = &self.rows[ix as usize];
+        let mut start = row.ids_start as usize;
+        row.ids_len.map(|len| {
+            let values = &self.values[start..start + len as usize];
+            start += len as usize;
+            values
+        })
+    }
+
     /// A printable form of an interned identifier value (personal data: for
     /// callers that decided to show it, never for logs).
     pub fn value_text(&self, kind: IdKind, id: u32) -> Option<String> {

@@ -249,7 +249,6 @@ impl DatasetStream {
         drop(perm);
         dropped.duplicates.sort_unstable();
         let (mut d, remaps) = renumber(&a, &order)?;
-
         // Per-record columns, moved into ID order.
         let mut new_ix = vec![NONE; n_in];
         for (ix, &pos) in order.iter().enumerate() {
@@ -261,8 +260,8 @@ impl DatasetStream {
             rayon::join(|| gather(ids, &order), || gather(addresses_raw, &order));
         d.ids = ids;
         d.addresses = addresses_raw;
-        d.seen = order.iter().map(|&p| a.seen[p as usize]).collect();
-        d.consent = order.iter().map(|&p| a.consent[p as usize]).collect();
+        d.seen = order.par_iter().map(|&p| a.seen[p as usize]).collect();
+        d.consent = order.par_iter().map(|&p| a.consent[p as usize]).collect();
         d.input_index = new_ix.iter().copied().filter(|&ix| ix != NONE).collect();
         let mut rejected: Vec<(RecordIx, RejectedValue)> = std::mem::take(&mut a.rejected)
             .into_iter()
@@ -282,9 +281,7 @@ impl DatasetStream {
                 .or_default() += 1;
         }
         d.rejected = rejected;
-
         renumber_dictionaries(&mut a, &mut d, remaps);
-
         d.stats.records = d.rows.len() as u64;
         for (slot, kind) in ID_SLOTS.iter().enumerate() {
             d.stats
@@ -454,25 +451,6 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
     };
 
     let mut d = Dataset::empty();
-    // Each record's identifier IDs, renumbered and sorted per slot.
-    d.values = order
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(k, &pos)| {
-            a.prefetch_walk(order, k);
-            let mut out: Vec<u32> = Vec::new();
-            for slot in 0..5 {
-                let start = out.len();
-                out.extend(
-                    a.slot_values(pos, slot)
-                        .iter()
-                        .map(|&old| r.slots[slot].new_id[old as usize]),
-                );
-                out[start..].sort_unstable();
-            }
-            out
-        })
-        .collect();
     let mut starts: Vec<u32> = Vec::with_capacity(order.len());
     let mut at = 0u32;
     for (k, &pos) in order.iter().enumerate() {
@@ -487,6 +465,33 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
             .map(|&l| u32::from(l))
             .sum::<u32>();
     }
+    // Each record's identifier IDs, renumbered and sorted per slot, written
+    // in parallel into each chunk of records' share of one column.
+    const CHUNK: usize = 1 << 14;
+    let mut values = vec![0u32; at as usize];
+    let mut pieces = Vec::with_capacity(order.len().div_ceil(CHUNK));
+    let mut rest: &mut [u32] = &mut values;
+    for (c, chunk) in order.chunks(CHUNK).enumerate() {
+        let end = starts.get((c + 1) * CHUNK).copied().unwrap_or(at);
+        let (piece, tail) = rest.split_at_mut((end - starts[c * CHUNK]) as usize);
+        pieces.push((c * CHUNK, chunk, piece));
+        rest = tail;
+    }
+    pieces.into_par_iter().for_each(|(first, chunk, out)| {
+        let mut w = 0;
+        for (k, &pos) in chunk.iter().enumerate() {
+            a.prefetch_walk(order, first + k);
+            for (slot, old_ids) in a.all_slot_values(pos).into_iter().enumerate() {
+                let start = w;
+                for &old in old_ids {
+                    out[w] = r.slots[slot].new_id[old as usize];
+                    w += 1;
+                }
+                out[start..w].sort_unstable();
+            }
+        }
+    });
+    d.values = values;
     d.rows = order
         .par_iter()
         .enumerate()
@@ -516,7 +521,6 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
         })
         .collect();
     drop(starts);
-
     // Frequencies and counts, over the renumbered columns.
     let mut accepted = [0u64; 5];
     for (slot, remap) in r.slots.iter().enumerate() {
