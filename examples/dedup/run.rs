@@ -253,7 +253,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut lines = LineIndex::default();
     let mut reserved = false;
     let mut malformed = input.read(|rows, _, read| {
-        let mut batch = Vec::with_capacity(rows.len());
+        let mut batch = Vec::with_capacity(rows.size_hint().1.unwrap_or(0));
         for (line, r) in rows {
             lines.push(stream.len() as u64 + batch.len() as u64, line);
             batch.push(r);
@@ -586,7 +586,11 @@ impl Input<'_> {
     /// may add to them).
     fn read(
         &self,
-        mut each: impl FnMut(Vec<(u64, Record)>, &mut Vec<Malformed>, f64) -> anyhow::Result<()>,
+        mut each: impl FnMut(
+            &mut dyn Iterator<Item = (u64, Record)>,
+            &mut Vec<Malformed>,
+            f64,
+        ) -> anyhow::Result<()>,
     ) -> anyhow::Result<Vec<Malformed>> {
         let args = self.args;
         let mut reader = csv::ReaderBuilder::new()
@@ -664,19 +668,22 @@ impl Input<'_> {
                     .collect();
                 // The reader may have finished: then the rows are dropped.
                 let _ = back_tx.send(batch);
-                let mut records = Vec::with_capacity(built.len());
-                for (line, r) in built {
-                    match r {
-                        Ok(r) => records.push((line, r)),
-                        Err(reason) => {
-                            if args.strict {
-                                bail!("line {line}: {reason} (--strict)");
-                            }
-                            malformed.push(Malformed { line, reason });
+                // Records are large: they move once more, inside `each`.
+                for (line, r) in &built {
+                    if let Err(reason) = r {
+                        if args.strict {
+                            bail!("line {line}: {reason} (--strict)");
                         }
+                        malformed.push(Malformed {
+                            line: *line,
+                            reason: reason.clone(),
+                        });
                     }
                 }
-                each(records, &mut malformed, read)?;
+                let mut records = built
+                    .into_iter()
+                    .filter_map(|(line, r)| r.ok().map(|r| (line, r)));
+                each(&mut records, &mut malformed, read)?;
                 if args.strict
                     && let Some(m) = malformed.first()
                 {

@@ -132,9 +132,18 @@ impl DatasetStream {
     /// from the next call or `finish`).
     pub fn push(&mut self, records: Vec<Record>) -> Result<()> {
         check_len(self.len().saturating_add(records.len()), "records")?;
-        let mut rest = records.into_iter();
+        // A batch of one chunk or less is used as it is (records are large:
+        // collecting them into a chunk would copy every one).
+        let (mut whole, mut rest) = if records.len() <= CHUNK {
+            (Some(records), Vec::new().into_iter())
+        } else {
+            (None, records.into_iter())
+        };
         loop {
-            let chunk: Vec<Record> = rest.by_ref().take(CHUNK).collect();
+            let chunk: Vec<Record> = match whole.take() {
+                Some(all) => all,
+                None => rest.by_ref().take(CHUNK).collect(),
+            };
             if chunk.is_empty() {
                 return Ok(());
             }
