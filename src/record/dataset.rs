@@ -860,11 +860,16 @@ impl<K: Hash + Eq> Interner<K> {
     }
 
     /// Room for `additional` more distinct values without growing.
+    /// Room for `additional` more distinct values without growing, when
+    /// the memory can be had (a hint: a failed reservation is skipped).
     pub(crate) fn reserve(&mut self, additional: usize) {
-        self.values.reserve(additional);
-        let values = &self.values;
-        self.table
-            .reserve(additional, |&i| hash_of(&values[i as usize]));
+        if self.values.try_reserve(additional).is_ok() {
+            let values = &self.values;
+            // A failure leaves the table as it was, which is all a hint needs.
+            let _ = self
+                .table
+                .try_reserve(additional, |&i| hash_of(&values[i as usize]));
+        }
     }
 
     pub(crate) fn value(&self, id: u32) -> Option<&K> {
@@ -1101,19 +1106,33 @@ impl Dataset {
 
     /// Room for `additional` more staged records, each table sized by what
     /// the records staged so far needed per record.
+    ///
+    /// A hint, so never an error: `additional` is capped at 1,024 times the
+    /// records staged so far and at what a dataset can hold, and a
+    /// reservation the allocator refuses is skipped. An estimate too high
+    /// (a first batch unlike the rest) reserves address space, not memory,
+    /// beyond the hash tables' control bytes: a byte per slot.
     pub(super) fn reserve_staged(&mut self, additional: usize) {
         let n = self.rows.len().max(1);
+        let additional = additional
+            .min(n.saturating_mul(1024))
+            .min((NONE as usize).saturating_sub(n));
         let scale = |held: usize| held.saturating_mul(additional) / n;
-        self.rows.reserve(additional);
-        self.ids.reserve(additional);
-        self.seen.reserve(additional);
-        self.consent.reserve(additional);
-        self.addresses.reserve(additional);
-        self.values.reserve(scale(self.values.len()));
-        self.email_local.reserve(scale(self.email_local.len()));
-        self.name_info.reserve(scale(self.name_info.len()));
-        self.customer_system
-            .reserve(scale(self.customer_system.len()));
+        fn hint<T>(v: &mut Vec<T>, additional: usize) {
+            // A hint: a refused reservation changes nothing.
+            let _ = v.try_reserve(additional);
+        }
+        hint(&mut self.rows, additional);
+        hint(&mut self.ids, additional);
+        hint(&mut self.seen, additional);
+        hint(&mut self.consent, additional);
+        hint(&mut self.addresses, additional);
+        let len = (self.values.len(), self.email_local.len());
+        hint(&mut self.values, scale(len.0));
+        hint(&mut self.email_local, scale(len.1));
+        let len = (self.name_info.len(), self.customer_system.len());
+        hint(&mut self.name_info, scale(len.0));
+        hint(&mut self.customer_system, scale(len.1));
         for interner in [&mut self.emails, &mut self.email_locals, &mut self.loyalty] {
             interner.reserve(scale(interner.len()));
         }

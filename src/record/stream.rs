@@ -170,7 +170,9 @@ impl DatasetStream {
     /// records pushed so far needed per record, so the tables do not grow
     /// (and copy themselves) step by step. A hint: call it after a first
     /// batch, when the total is roughly known (from a file's size, say);
-    /// the dataset is the same with or without it.
+    /// the dataset is the same with or without it. Never fails: it reserves
+    /// at most 1,024 times the records pushed so far, and less where the
+    /// allocator refuses.
     ///
     /// # Example
     /// ```
@@ -179,6 +181,7 @@ impl DatasetStream {
     /// let mut stream = DatasetBuilder::new().stream()?;
     /// stream.push(vec![Record::new("1", "web").email("a@b.ru")])?;
     /// stream.reserve(1_000);
+    /// stream.reserve(usize::MAX); // capped at 1,024 × 1 record
     /// stream.push(vec![Record::new("2", "web").email("c@d.ru")])?;
     /// assert_eq!(stream.finish()?.len(), 2);
     /// # Ok::<(), idstitch::Error>(())
