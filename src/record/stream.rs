@@ -45,8 +45,6 @@ pub struct DatasetStream {
     staged: Dataset,
     /// Staged IDs of name parts and cities by raw text.
     cache: RawCache,
-    /// Records normalised but not yet interned.
-    pending: Vec<Parsed>,
 }
 
 /// Counts and settings only: staged values are personal data.
@@ -57,7 +55,6 @@ impl std::fmt::Debug for DatasetStream {
             .field("today", &self.today)
             .field("staged", &self.staged)
             .field("cache", &self.cache)
-            .field("pending", &self.pending.len())
             .finish()
     }
 }
@@ -116,22 +113,16 @@ impl DatasetStream {
             today,
             staged: Dataset::empty(),
             cache: RawCache::default(),
-            pending: Vec::new(),
         }
     }
 
     /// Normalises (in parallel) and interns a batch, then drops it.
     ///
-    /// Interning is sequential per dictionary, so it runs beside the
-    /// normalisation of the next chunk: each call interns the chunk the
-    /// previous one normalised, and [`DatasetStream::finish`] the last.
-    ///
     /// # Errors
     /// [`ErrorKind::TooMany`] past 4,294,967,294 records, distinct values
-    /// or identifier values, or 65,535 sources (past the values, possibly
-    /// from the next call or `finish`).
+    /// or identifier values, or 65,535 sources.
     pub fn push(&mut self, records: Vec<Record>) -> Result<()> {
-        check_len(self.len().saturating_add(records.len()), "records")?;
+        check_len(self.staged.len().saturating_add(records.len()), "records")?;
         // A batch of one chunk or less is used as it is (records are large:
         // collecting them into a chunk would copy every one).
         let (mut whole, mut rest) = if records.len() <= CHUNK {
@@ -154,16 +145,11 @@ impl DatasetStream {
                 .collect();
             let start = self.staged.len();
             self.staged.push_staged(&mut parsed)?;
-            self.intern_done(parsed, start);
+            let rows = self.staged.rows.get(start..).unwrap_or_default();
+            self.cache.learn(&mut parsed, rows);
+            // What is left of the parsed values is freed off the sequential path.
+            parsed.into_par_iter().for_each(drop);
         }
-    }
-
-    /// Learns the raw texts of an interned chunk, then frees what is left
-    /// of it off the sequential path.
-    fn intern_done(&mut self, mut interned: Vec<Parsed>, start: usize) {
-        let rows = self.staged.rows.get(start..).unwrap_or_default();
-        self.cache.learn(&mut interned, rows);
-        interned.into_par_iter().for_each(drop);
     }
 
     /// Makes room for about `additional` more records, sized by what the
@@ -192,7 +178,7 @@ impl DatasetStream {
 
     /// Records pushed so far.
     pub fn len(&self) -> usize {
-        self.staged.len() + self.pending.len()
+        self.staged.len()
     }
 
     /// Whether nothing was pushed yet.
@@ -219,10 +205,7 @@ impl DatasetStream {
         self.finish_with(true)
     }
 
-    fn finish_with(mut self, keep_first: bool) -> Result<(Dataset, Dropped)> {
-        let mut last = std::mem::take(&mut self.pending);
-        self.staged.push_staged(&mut last)?;
-        drop(last);
+    fn finish_with(self, keep_first: bool) -> Result<(Dataset, Dropped)> {
         let mut a = self.staged;
         let n_in = a.ids.len();
         // Sort a permutation by each ID's first eight bytes, then the ID,
