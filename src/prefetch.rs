@@ -8,6 +8,11 @@
 
 #![allow(unsafe_code)]
 
+/// How many steps ahead the random-order loops ask for a record's row;
+/// what they read through the row (identifier IDs, name entries) is asked
+/// for half as far ahead, once the row has arrived.
+pub(crate) const AHEAD: usize = 16;
+
 /// Asks the CPU to start loading the cache line holding `value`, so that a
 /// read of it some hundred cycles later hits the cache. A hint only: it
 /// reads nothing into the program and never changes a result.

@@ -45,6 +45,7 @@ use crate::block::{BlockingRule, GenericValues};
 use crate::compare::DateLevel;
 use crate::error::{Error, Result};
 use crate::normalize::IdKind;
+use crate::prefetch::AHEAD;
 use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, RecordIx, slot};
 use crate::score::ScoredPair;
 
@@ -599,14 +600,19 @@ impl Components {
     /// The positions of `items` grouped by the component of the record
     /// `record_of` names, each group in the items' order.
     fn bucket<T>(&self, items: &[T], record_of: impl Fn(&T) -> u32) -> Buckets {
-        let mut starts = vec![0u32; self.len() + 1];
-        for (i, it) in items.iter().enumerate() {
+        // Items name records in random order: each pass asks for the
+        // component of the item `AHEAD` on.
+        let prefetch = |i: usize| {
             if let Some(c) = items
-                .get(i + PREFETCH_AHEAD)
+                .get(i + AHEAD)
                 .and_then(|ahead| self.of.get(record_of(ahead) as usize))
             {
                 crate::prefetch::prefetch(c);
             }
+        };
+        let mut starts = vec![0u32; self.len() + 1];
+        for (i, it) in items.iter().enumerate() {
+            prefetch(i);
             starts[self.of[record_of(it) as usize] as usize + 1] += 1;
         }
         for c in 0..self.len() {
@@ -615,12 +621,7 @@ impl Components {
         let mut fill = starts.clone();
         let mut positions = vec![0u32; items.len()];
         for (i, it) in items.iter().enumerate() {
-            if let Some(c) = items
-                .get(i + PREFETCH_AHEAD)
-                .and_then(|ahead| self.of.get(record_of(ahead) as usize))
-            {
-                crate::prefetch::prefetch(c);
-            }
+            prefetch(i);
             let c = self.of[record_of(it) as usize] as usize;
             // Fewer items than u32::MAX (links of a dataset that fits u32).
             positions[fill[c] as usize] = i as u32;
@@ -644,10 +645,6 @@ impl Buckets {
             .map(move |&i| &items[i as usize])
     }
 }
-
-/// How many items ahead the loops over links in random record order ask for
-/// the records' entries (see [`crate::prefetch`]).
-const PREFETCH_AHEAD: usize = 16;
 
 /// Links ordered by (identity, a, b): counted into one run per identity
 /// (labels are dense), each run then sorted alone — linear in the links,
@@ -943,7 +940,7 @@ impl Clusters {
             comp.union(a, b);
         }
         for (k, &(_, ab, _)) in order.iter().enumerate() {
-            if let Some(&(_, ahead, _)) = order.get(k + PREFETCH_AHEAD) {
+            if let Some(&(_, ahead, _)) = order.get(k + AHEAD) {
                 comp.prefetch((ahead >> 32) as u32);
                 comp.prefetch(ahead as u32);
             }

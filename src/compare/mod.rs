@@ -20,7 +20,7 @@ pub use levels::{
 
 use crate::block::{CandidatePair, GenericValues};
 use crate::error::{Error, Result};
-use crate::prefetch::prefetch;
+use crate::prefetch::{AHEAD, prefetch};
 use crate::record::{Dataset, NONE, NameRole, RecordIx, TOKEN_FUZZY, TOKEN_NUMBER, unpack_date};
 
 /// A compared field.
@@ -224,10 +224,6 @@ pub struct Comparator<'a> {
     cfg: CompareConfig,
 }
 
-/// How many pairs ahead [`Comparator::compare_pairs`] asks for records'
-/// identifier IDs and name entries (their rows: twice as far ahead).
-const PREFETCH_AHEAD: usize = 8;
-
 impl<'a> Comparator<'a> {
     /// A comparator over `ds`, treating `generic` values as no evidence.
     ///
@@ -283,8 +279,7 @@ impl<'a> Comparator<'a> {
     /// Compares the records of each of `pairs` (`ends` names them) and
     /// hands `each` the pair's position and vector, asking for the records
     /// of pairs ahead as it goes (see [`crate::prefetch`]): rows
-    /// `2 × PREFETCH_AHEAD` pairs ahead, identifier IDs and name entries
-    /// `PREFETCH_AHEAD` ahead.
+    /// [`AHEAD`] pairs ahead, identifier IDs and name entries half as far.
     pub(crate) fn compare_each<P>(
         &self,
         pairs: &[P],
@@ -292,12 +287,12 @@ impl<'a> Comparator<'a> {
         mut each: impl FnMut(usize, ComparisonVector),
     ) {
         for (k, p) in pairs.iter().enumerate() {
-            if let Some(ahead) = pairs.get(k + 2 * PREFETCH_AHEAD) {
+            if let Some(ahead) = pairs.get(k + AHEAD) {
                 let (a, b) = ends(ahead);
                 self.ds.prefetch_row(a);
                 self.ds.prefetch_row(b);
             }
-            if let Some(ahead) = pairs.get(k + PREFETCH_AHEAD) {
+            if let Some(ahead) = pairs.get(k + AHEAD / 2) {
                 let (a, b) = ends(ahead);
                 self.prefetch_entries(a);
                 self.prefetch_entries(b);

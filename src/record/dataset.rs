@@ -13,7 +13,7 @@ use crate::normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, Email, IdKind, Identifier, LoyaltyId,
     PersonName, Phone, Region, Rejection, SurnameGender, Ymd, usable,
 };
-use crate::prefetch::prefetch;
+use crate::prefetch::{AHEAD, prefetch};
 
 /// A record's dense index in a [`Dataset`] (its rank by [`RecordId`]).
 pub type RecordIx = u32;
@@ -652,20 +652,13 @@ pub(super) fn gather<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
         .iter()
         .enumerate()
         .filter_map(|(k, &i)| {
-            if let Some(ahead) = order
-                .get(k + PREFETCH_AHEAD)
-                .and_then(|&j| slots.get(j as usize))
-            {
+            if let Some(ahead) = order.get(k + AHEAD).and_then(|&j| slots.get(j as usize)) {
                 prefetch(ahead);
             }
             slots.get_mut(i as usize).and_then(Option::take)
         })
         .collect()
 }
-
-/// How far ahead walks over records in another order ask for the rows they
-/// will read (see [`crate::prefetch`]); their identifier IDs, half as far.
-pub(crate) const PREFETCH_AHEAD: usize = 16;
 
 /// The first eight bytes of an ID as a big-endian integer (zero-padded), so
 /// integer order agrees with byte-string order wherever the prefixes differ.
@@ -1039,13 +1032,13 @@ impl Dataset {
     }
 
     /// For step `k` of a walk over records `order`: the rows
-    /// [`PREFETCH_AHEAD`] steps ahead, the identifier IDs half as far.
+    /// [`AHEAD`] steps ahead, the identifier IDs half as far.
     #[inline]
     pub(crate) fn prefetch_walk(&self, order: &[RecordIx], k: usize) {
-        if let Some(&ix) = order.get(k + PREFETCH_AHEAD) {
+        if let Some(&ix) = order.get(k + AHEAD) {
             self.prefetch_row(ix);
         }
-        if let Some(&ix) = order.get(k + PREFETCH_AHEAD / 2) {
+        if let Some(&ix) = order.get(k + AHEAD / 2) {
             self.prefetch_values(ix);
         }
     }

@@ -11,12 +11,11 @@
 
 use rayon::prelude::*;
 
-use super::dataset::{
-    DatasetBuilder, PREFETCH_AHEAD, Parsed, RawCache, Row, check_len, gather, id_prefix,
-};
+use super::dataset::{DatasetBuilder, Parsed, RawCache, Row, check_len, gather, id_prefix};
 use super::{Dataset, NONE, Record, RecordIx, RejectedValue};
 use crate::error::{ErrorKind, Result};
 use crate::normalize::{IdKind, Ymd};
+use crate::prefetch::AHEAD;
 use crate::record::ID_SLOTS;
 
 /// Records normalised per parallel step; bounds the parsed values alive at once.
@@ -449,7 +448,7 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
     let mut starts: Vec<u32> = Vec::with_capacity(order.len());
     let mut at = 0u32;
     for (k, &pos) in order.iter().enumerate() {
-        if let Some(&ahead) = order.get(k + PREFETCH_AHEAD) {
+        if let Some(&ahead) = order.get(k + AHEAD) {
             a.prefetch_row(ahead);
         }
         starts.push(at);
@@ -492,7 +491,7 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
         .enumerate()
         .zip(&starts)
         .map(|((k, &pos), &ids_start)| {
-            if let Some(&ahead) = order.get(k + PREFETCH_AHEAD) {
+            if let Some(&ahead) = order.get(k + AHEAD) {
                 a.prefetch_row(ahead);
             }
             let row = &a.rows[pos as usize];
