@@ -852,7 +852,6 @@ impl<K: Hash + Eq> Interner<K> {
         Ok(id)
     }
 
-    /// Room for `additional` more distinct values without growing.
     /// Room for `additional` more distinct values without growing, when
     /// the memory can be had (a hint: a failed reservation is skipped).
     pub(crate) fn reserve(&mut self, additional: usize) {
@@ -1126,15 +1125,19 @@ impl Dataset {
         let len = (self.name_info.len(), self.customer_system.len());
         hint(&mut self.name_info, scale(len.0));
         hint(&mut self.customer_system, scale(len.1));
-        for interner in [&mut self.emails, &mut self.email_locals, &mut self.loyalty] {
+        for interner in [
+            &mut self.emails,
+            &mut self.email_locals,
+            &mut self.loyalty,
+            &mut self.names,
+            &mut self.name_keys,
+            &mut self.address_keys,
+        ] {
             interner.reserve(scale(interner.len()));
         }
         self.phones.reserve(scale(self.phones.len()));
         self.devices.reserve(scale(self.devices.len()));
         self.customer_ids.reserve(scale(self.customer_ids.len()));
-        self.names.reserve(scale(self.names.len()));
-        self.name_keys.reserve(scale(self.name_keys.len()));
-        self.address_keys.reserve(scale(self.address_keys.len()));
     }
 
     /// Interns a batch of parsed records at the end, in arrival order (the
