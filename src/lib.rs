@@ -102,7 +102,7 @@ pub use normalize::{
 pub use record::{
     BuildStats, Channel, Consent, Dataset, DatasetBuilder, DatasetStream, Dropped, Excluded,
     HASHED_EMAIL, HASHED_PHONE, InputField, NONE, NameRole, Record, RecordId, RecordIx, RecordView,
-    RejectedValue, suppression_key,
+    RejectedValue, RowRef, suppression_key,
 };
 pub use resolve::{
     ConsentState, Event, GoldenProfile, IdentityId, IdentityMap, IdentityStore, ProfileConfig,

@@ -11,7 +11,8 @@ use anyhow::{Context, bail};
 use idstitch::{
     BlockingConfig, BlockingRule, Candidates, ClusterConfig, Clusters, Comparator, CompareConfig,
     DatasetBuilder, Event, IdKind, IdentifierHasher, IdentityStore, InputField, Model,
-    NormalizeOptions, ProfileConfig, Record, Region, Resolver, Survivorship, TrainConfig, evaluate,
+    NormalizeOptions, ProfileConfig, Record, Region, Resolver, RowRef, Survivorship, TrainConfig,
+    evaluate,
 };
 use rayon::prelude::*;
 
@@ -216,8 +217,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let spin = Spinner::start("reading records");
         let mut records = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let mut malformed = input.read(|rows, malformed, _| {
-            for (line, r) in rows {
+        let mut malformed = input.read(|lines, rows, malformed, _| {
+            for (&line, r) in lines.iter().zip(input.records(rows)) {
                 if seen.insert(r.id()) {
                     records.push(r);
                 } else {
@@ -252,13 +253,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut stream = DatasetBuilder::new().region(region).stream()?;
     let mut lines = LineIndex::default();
     let mut reserved = false;
-    let mut malformed = input.read(|rows, _, read| {
-        let mut batch = Vec::with_capacity(rows.size_hint().1.unwrap_or(0));
-        for (line, r) in rows {
-            lines.push(stream.len() as u64 + batch.len() as u64, line);
-            batch.push(r);
+    let mut malformed = input.read(|batch_lines, rows, _, read| {
+        for (k, &line) in batch_lines.iter().enumerate() {
+            lines.push((stream.len() + k) as u64, line);
         }
-        stream.push(batch)?;
+        // Rows are normalised where they lie; hashing needs records.
+        match input.hasher {
+            Some(_) => stream.push(input.records(rows))?,
+            None => stream.push_rows(rows)?,
+        }
         // After the first batch, room for the rest of the file's records
         // at the rate seen so far (a hint: the dataset is the same).
         if !reserved && read > 0.0 && read < 1.0 {
@@ -580,17 +583,13 @@ const BATCH_ROWS: usize = 1 << 15;
 type RawRow = (u64, Result<csv::ByteRecord, &'static str>);
 
 impl Input<'_> {
-    /// Reads the CSV on a thread of its own, a batch of rows at a time, turns
-    /// each batch into records in parallel and hands them, with their line
-    /// numbers, to `each` in file order. Returns the malformed rows (`each`
-    /// may add to them).
+    /// Reads the CSV on a thread of its own, a batch of rows at a time, reads
+    /// each batch's rows in parallel and hands them, borrowed from the
+    /// batch, with their line numbers, to `each` in file order. Returns the
+    /// malformed rows (`each` may add to them).
     fn read(
         &self,
-        mut each: impl FnMut(
-            &mut dyn Iterator<Item = (u64, Record)>,
-            &mut Vec<Malformed>,
-            f64,
-        ) -> anyhow::Result<()>,
+        mut each: impl FnMut(&[u64], &[RowRef<'_>], &mut Vec<Malformed>, f64) -> anyhow::Result<()>,
     ) -> anyhow::Result<Vec<Malformed>> {
         let args = self.args;
         let mut reader = csv::ReaderBuilder::new()
@@ -605,7 +604,6 @@ impl Input<'_> {
             Err(e) => return Err(e).context("cannot read the header row"),
         }
         let columns = self.columns(&header)?;
-        let has_id = columns.contains(&Some(InputField::RecordId));
         let mut malformed = Vec::new();
         std::thread::scope(|scope| {
             // Each batch with the fraction of the file read by its end.
@@ -661,29 +659,40 @@ impl Input<'_> {
                 }
             });
             for batch in rx {
-                let (mut batch, read) = batch?;
-                let built: Vec<(u64, Result<Record, String>)> = batch
-                    .par_iter_mut()
-                    .map(|(line, row)| (*line, self.record(row, &columns, has_id, *line)))
+                let (batch, read) = batch?;
+                // Cells as text (one UTF-8 check per row), then rows read
+                // from them in place.
+                let texts: Vec<(u64, Result<csv::StringRecord, &'static str>)> = batch
+                    .into_par_iter()
+                    .map(|(line, row)| (line, row.and_then(|row| self.text(row, &columns))))
                     .collect();
-                // The reader may have finished: then the rows are dropped.
-                let _ = back_tx.send(batch);
-                // Records are large: they move once more, inside `each`.
-                for (line, r) in &built {
-                    if let Err(reason) = r {
-                        if args.strict {
-                            bail!("line {line}: {reason} (--strict)");
+                let built: Vec<(u64, Result<RowRef<'_>, String>)> = texts
+                    .par_iter()
+                    .map(|(line, text)| (*line, row_of(text, &columns, *line)))
+                    .collect();
+                let (mut lines, mut rows) = (
+                    Vec::with_capacity(built.len()),
+                    Vec::with_capacity(built.len()),
+                );
+                for (line, r) in built {
+                    match r {
+                        Ok(r) => {
+                            lines.push(line);
+                            rows.push(r);
                         }
-                        malformed.push(Malformed {
-                            line: *line,
-                            reason: reason.clone(),
-                        });
+                        Err(reason) if args.strict => bail!("line {line}: {reason} (--strict)"),
+                        Err(reason) => malformed.push(Malformed { line, reason }),
                     }
                 }
-                let mut records = built
-                    .into_iter()
-                    .filter_map(|(line, r)| r.ok().map(|r| (line, r)));
-                each(&mut records, &mut malformed, read)?;
+                each(&lines, &rows, &mut malformed, read)?;
+                drop(rows);
+                // The buffers go back for the reader to refill (it may have
+                // finished: then they are dropped).
+                let back = texts
+                    .into_par_iter()
+                    .map(|(line, text)| (line, text.map(csv::StringRecord::into_byte_record)))
+                    .collect();
+                let _ = back_tx.send(back);
                 if args.strict
                     && let Some(m) = malformed.first()
                 {
@@ -719,37 +728,41 @@ impl Input<'_> {
             .collect())
     }
 
-    /// One row as a record (hashed, with `--hash-key`), or why it is malformed.
-    fn record(
+    /// A row's cells as text, or why they cannot be read.
+    fn text(
         &self,
-        row: &mut Result<csv::ByteRecord, &'static str>,
+        row: csv::ByteRecord,
         columns: &[Option<InputField>],
-        has_id: bool,
-        line: u64,
-    ) -> Result<Record, String> {
-        let row = row.as_mut().map_err(|e| (*e).to_owned())?;
+    ) -> Result<csv::StringRecord, &'static str> {
         if row.len() != columns.len() {
-            return Err("wrong number of fields".into());
+            return Err("wrong number of fields");
         } else if row.iter().any(|c| c.len() > self.args.max_cell_bytes) {
-            return Err("cell too large".into());
+            return Err("cell too large");
         }
-        // One validation per row (an all-ASCII row is checked in one pass);
-        // the buffer goes back into `row` for the reader to reuse.
-        let text = match csv::StringRecord::from_byte_record(std::mem::take(row)) {
-            Ok(text) => text,
-            Err(e) => {
-                *row = e.into_byte_record();
-                return Err("invalid UTF-8".into());
-            }
-        };
-        let r = build_record(&text, columns, has_id, line);
-        *row = text.into_byte_record();
-        let r = r?;
-        Ok(match self.hasher {
-            Some(h) => r.hash_identifiers(h, &self.opts),
-            None => r,
-        })
+        // One validation per row (an all-ASCII row is checked in one pass).
+        csv::StringRecord::from_byte_record(row).map_err(|_| "invalid UTF-8")
     }
+
+    /// Owned records of `rows` (hashed, with `--hash-key`).
+    fn records(&self, rows: &[RowRef<'_>]) -> Vec<Record> {
+        rows.par_iter()
+            .map(|r| match self.hasher {
+                Some(h) => r.to_record().hash_identifiers(h, &self.opts),
+                None => r.to_record(),
+            })
+            .collect()
+    }
+}
+
+/// One row read from its cells, or why it is malformed. Rows without a
+/// `record_id` column are named by their line.
+fn row_of<'t>(
+    text: &'t Result<csv::StringRecord, &'static str>,
+    columns: &[Option<InputField>],
+    line: u64,
+) -> Result<RowRef<'t>, String> {
+    let text = text.as_ref().map_err(|e| (*e).to_owned())?;
+    RowRef::new(columns, text.iter(), || format!("line{line}")).map_err(|e| e.to_string())
 }
 
 /// Prints the read summary; with `--strict`, fails on the first malformed row.
@@ -791,40 +804,6 @@ impl LineIndex {
             None => pos + 2,
         }
     }
-}
-
-fn build_record(
-    row: &csv::StringRecord,
-    columns: &[Option<InputField>],
-    has_id: bool,
-    line: u64,
-) -> Result<Record, String> {
-    let text = |i: usize| row[i].trim();
-    let mut id = None;
-    let mut source = "input";
-    for (i, c) in columns.iter().enumerate() {
-        match c {
-            Some(InputField::RecordId) => id = Some(text(i)),
-            Some(InputField::Source) if !text(i).is_empty() => source = text(i),
-            _ => {}
-        }
-    }
-    let id = match id {
-        Some("") => return Err("empty record_id".into()),
-        Some(id) => id.to_owned(),
-        None if !has_id => format!("line{line}"),
-        None => return Err("empty record_id".into()),
-    };
-    let mut r = Record::new(id, source);
-    for (field, cell) in columns.iter().zip(row) {
-        // `apply` trims each value of the cell.
-        if let Some(field) = field {
-            field
-                .apply(&mut r, source, cell)
-                .map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(r)
 }
 
 fn report_accuracy(path: &Path, ds: &idstitch::Dataset, clusters: &Clusters) -> anyhow::Result<()> {

@@ -6,8 +6,9 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
+use super::row::RawView;
 use super::stream::DatasetStream;
-use super::{Consent, Record, RecordId};
+use super::{Consent, InputField, Record, RecordId, RowRef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, Email, IdKind, Identifier, LoyaltyId,
@@ -327,64 +328,74 @@ impl DatasetBuilder {
     }
 
     /// Normalises one record into interning-ready values, taking what the
-    /// dataset keeps out of it (the rest is dropped here, off the
-    /// sequential path).
-    pub(super) fn parse_owned(&self, mut r: Record, today: Ymd, cache: &RawCache) -> Parsed {
-        let mut p = self.parse_record(&r, today, cache);
-        p.address_key = r.address.as_deref().and_then(address_key);
-        for (text, name) in p.name_text.iter_mut().zip(&p.names) {
-            *text = name.as_ref().map(ToString::to_string);
-        }
-        // Raw texts the interning step will remember (parsed, not cached).
-        let parts = [&mut r.first_name, &mut r.middle_name, &mut r.last_name];
-        for (slot, raw) in parts.into_iter().enumerate() {
-            if p.from_parts && p.names[slot].is_some() {
-                p.raw_names[slot] = raw.take();
-            }
-        }
-        if p.city.is_some() {
-            p.raw_city = r.city.take();
-        }
-        p.id = std::mem::take(&mut r.id);
-        p.source = std::mem::take(&mut r.source);
-        p.address = r.address.take();
-        p.seen = (r.first_seen, r.last_seen);
-        p.consent = r.consent;
+    /// dataset keeps out of it (its ID and address, off the sequential
+    /// path) and borrowing the rest.
+    pub(super) fn parse_record<'a>(
+        &self,
+        r: &'a mut Record,
+        today: Ymd,
+        cache: &RawCache,
+    ) -> Parsed<'a> {
+        let id = std::mem::take(&mut r.id).into_boxed_str();
+        let address = r.address.take().map(String::into_boxed_str);
+        let r: &'a Record = r;
+        let mut p = self.parse_view(RawView::Record(r), today, cache);
+        p.address_key = address.as_deref().and_then(address_key);
+        p.id = id;
+        p.address = address;
         p
     }
 
-    fn parse_record(&self, r: &Record, today: Ymd, cache: &RawCache) -> Parsed {
+    /// Normalises one borrowed row into interning-ready values.
+    pub(super) fn parse_row<'a>(
+        &self,
+        r: &'a RowRef<'a>,
+        today: Ymd,
+        cache: &RawCache,
+    ) -> Parsed<'a> {
+        let view = RawView::Row(r);
+        let mut p = self.parse_view(view, today, cache);
+        let address = view.single(InputField::Address);
+        p.address_key = address.and_then(address_key);
+        p.id = r.id().into();
+        p.address = address.map(Into::into);
+        p
+    }
+
+    fn parse_view<'a>(&self, r: RawView<'a>, today: Ymd, cache: &RawCache) -> Parsed<'a> {
         let mut p = Parsed {
+            source: r.source(),
+            seen: r.seen(),
+            consent: r.consent(),
             name_ids: [NONE; 3],
             city_id: NONE,
             ..Parsed::default()
         };
-        let region = r.region.unwrap_or(self.region);
+        let region = r.region().unwrap_or(self.region);
         let cap = self.max_values;
         let sup = &*self.suppressed;
-        collect(&mut p.rejected, &mut p.emails, &r.emails, cap, sup, |s| {
-            usable(Email::parse(s))
+        r.values(InputField::Email, |s| {
+            collect(&mut p.rejected, &mut p.emails, s, cap, sup, |s| {
+                usable(Email::parse(s))
+            });
         });
-        collect(&mut p.rejected, &mut p.phones, &r.phones, cap, sup, |s| {
-            usable(Phone::parse(s, region))
+        r.values(InputField::Phone, |s| {
+            collect(&mut p.rejected, &mut p.phones, s, cap, sup, |s| {
+                usable(Phone::parse(s, region))
+            });
         });
-        collect(
-            &mut p.rejected,
-            &mut p.loyalty,
-            &r.loyalty_cards,
-            cap,
-            sup,
-            |s| usable(LoyaltyId::parse(s, self.loyalty_scheme)),
-        );
-        collect(&mut p.rejected, &mut p.devices, &r.devices, cap, sup, |s| {
-            usable(DeviceId::parse(s))
+        r.values(InputField::LoyaltyId, |s| {
+            collect(&mut p.rejected, &mut p.loyalty, s, cap, sup, |s| {
+                usable(LoyaltyId::parse(s, self.loyalty_scheme))
+            });
         });
-        for (system, raw) in &r.customer_ids {
-            let system = if system.is_empty() {
-                r.source.as_str()
-            } else {
-                system.as_str()
-            };
+        r.values(InputField::DeviceId, |s| {
+            collect(&mut p.rejected, &mut p.devices, s, cap, sup, |s| {
+                usable(DeviceId::parse(s))
+            });
+        });
+        r.customer_ids(|system, raw| {
+            let system = if system.is_empty() { p.source } else { system };
             match usable(CustomerId::parse(system, raw)) {
                 Ok(v)
                     if !sup.is_empty()
@@ -396,42 +407,54 @@ impl DatasetBuilder {
                 Ok(_) => p.reject(IdKind::CustomerId, raw, Excluded::OverCap),
                 Err(e) => p.reject(IdKind::CustomerId, raw, Excluded::Rejected(e)),
             }
-        }
-        let parts = [&r.first_name, &r.middle_name, &r.last_name];
-        for (slot, raw) in parts.into_iter().enumerate() {
-            if let Some(raw) = raw {
-                if let Some(&id) = cache.names.get(raw.as_str()) {
+        });
+        let parts = [
+            InputField::FirstName,
+            InputField::MiddleName,
+            InputField::LastName,
+        ];
+        for (slot, field) in parts.into_iter().enumerate() {
+            if let Some(raw) = r.single(field) {
+                if let Some(&id) = cache.names.get(raw) {
                     p.name_ids[slot] = id;
                     continue;
                 }
                 match usable(PersonName::parse(raw)) {
-                    Ok(n) => p.names[slot] = Some(n),
+                    Ok(n) => {
+                        p.name_text[slot] = Some(n.to_string());
+                        p.names[slot] = Some(n);
+                        p.raw_names[slot] = Some(raw);
+                    }
                     Err(e) => p.reject(IdKind::Name, raw, Excluded::Rejected(e)),
                 }
             }
         }
-        p.from_parts = true;
-        if let Some(full) = &r.full_name
+        if let Some(full) = r.single(InputField::FullName)
             && p.names.iter().all(Option::is_none)
             && p.name_ids == [NONE; 3]
         {
-            p.from_parts = false;
             match usable(PersonName::parse(full)) {
-                Ok(n) => p.names = split_full_name(&n),
+                Ok(n) => {
+                    p.names = split_full_name(&n);
+                    for (text, name) in p.name_text.iter_mut().zip(&p.names) {
+                        *text = name.as_ref().map(ToString::to_string);
+                    }
+                }
                 Err(e) => p.reject(IdKind::Name, full, Excluded::Rejected(e)),
             }
         }
-        if let Some(raw) = &r.birth_date {
+        if let Some(raw) = r.single(InputField::Dob) {
             match usable(BirthDate::parse_at(raw, self.date_order, today)) {
                 Ok(d) => p.dob = pack_date(d.date()),
                 Err(e) => p.reject(IdKind::Dob, raw, Excluded::Rejected(e)),
             }
         }
-        if let Some(city) = &r.city {
-            if let Some(&id) = cache.cities.get(city.as_str()) {
+        if let Some(city) = r.single(InputField::City) {
+            if let Some(&id) = cache.cities.get(city) {
                 p.city_id = id;
             } else if let Ok(c) = PersonName::parse(city) {
                 p.city = Some(c.translit_key());
+                p.raw_city = Some(city);
             }
         }
         p
@@ -441,34 +464,32 @@ impl DatasetBuilder {
 fn collect<T>(
     rejected: &mut Vec<RejectedValue>,
     out: &mut Vec<T>,
-    raws: &[String],
+    raw: &str,
     cap: usize,
     suppressed: &std::collections::BTreeSet<[u8; 32]>,
     parse: impl Fn(&str) -> std::result::Result<T, Rejection>,
 ) where
     T: Identifier,
 {
-    for raw in raws {
-        let reason = match parse(raw) {
-            Ok(v)
-                if !suppressed.is_empty()
-                    && suppressed.contains(&suppression_key(T::KIND, &v.to_string())) =>
-            {
-                Excluded::Suppressed
-            }
-            Ok(v) if out.len() < cap => {
-                out.push(v);
-                continue;
-            }
-            Ok(_) => Excluded::OverCap,
-            Err(e) => Excluded::Rejected(e),
-        };
-        rejected.push(RejectedValue {
-            kind: T::KIND,
-            raw: raw.as_str().into(),
-            reason,
-        });
-    }
+    let reason = match parse(raw) {
+        Ok(v)
+            if !suppressed.is_empty()
+                && suppressed.contains(&suppression_key(T::KIND, &v.to_string())) =>
+        {
+            Excluded::Suppressed
+        }
+        Ok(v) if out.len() < cap => {
+            out.push(v);
+            return;
+        }
+        Ok(_) => Excluded::OverCap,
+        Err(e) => Excluded::Rejected(e),
+    };
+    rejected.push(RejectedValue {
+        kind: T::KIND,
+        raw: raw.into(),
+        reason,
+    });
 }
 
 pub(super) fn check_len(n: usize, what: &'static str) -> Result<()> {
@@ -676,12 +697,13 @@ fn is_patronymic(key: &str) -> bool {
         .any(|s| key.len() > s.len() + 2 && key.ends_with(s))
 }
 
-/// One record's normalised values, ready to intern.
+/// One record's normalised values, ready to intern; raw texts borrowed
+/// from the record or row they came from.
 #[derive(Default)]
-pub(super) struct Parsed {
-    id: String,
-    source: String,
-    address: Option<String>,
+pub(super) struct Parsed<'a> {
+    id: Box<str>,
+    source: &'a str,
+    address: Option<Box<str>>,
     address_key: Option<String>,
     seen: (Option<i64>, Option<i64>),
     consent: Consent,
@@ -695,17 +717,15 @@ pub(super) struct Parsed {
     /// Name IDs found in the [`RawCache`] ([`NONE`]: parsed into `names`,
     /// or absent).
     name_ids: [u32; 3],
-    /// Whether `names` came from the name-part fields (not a split full
-    /// name), so their raw texts can be cached.
-    from_parts: bool,
-    /// The raw texts of parsed name parts, for the cache.
-    raw_names: [Option<String>; 3],
+    /// The raw texts of name parts parsed here (not cached, not split from
+    /// a full name), for the cache.
+    raw_names: [Option<&'a str>; 3],
     dob: u32,
     city: Option<String>,
     /// The city's ID from the [`RawCache`] ([`NONE`]: parsed into `city`,
     /// or absent).
     city_id: u32,
-    raw_city: Option<String>,
+    raw_city: Option<&'a str>,
     rejected: Vec<RejectedValue>,
 }
 
@@ -740,30 +760,31 @@ impl RawCache {
 
     /// Remembers the raw texts `parsed` interned into `rows` (the rows
     /// [`Dataset::push_staged`] appended for them, in order).
-    pub(super) fn learn(&mut self, parsed: &mut [Parsed], rows: &[Row]) {
-        for (p, row) in parsed.iter_mut().zip(rows) {
-            for (raw, &id) in p.raw_names.iter_mut().zip(&row.names) {
-                RawCache::remember(&mut self.names, raw.take(), id);
+    pub(super) fn learn(&mut self, parsed: &[Parsed<'_>], rows: &[Row]) {
+        for (p, row) in parsed.iter().zip(rows) {
+            for (raw, &id) in p.raw_names.iter().zip(&row.names) {
+                RawCache::remember(&mut self.names, *raw, id);
             }
-            RawCache::remember(&mut self.cities, p.raw_city.take(), row.city);
+            RawCache::remember(&mut self.cities, p.raw_city, row.city);
         }
     }
 
     fn remember(
         map: &mut hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>,
-        raw: Option<String>,
+        raw: Option<&str>,
         id: u32,
     ) {
         if let Some(raw) = raw
             && id != NONE
             && map.len() < RawCache::MAX
+            && !map.contains_key(raw)
         {
-            map.insert(raw.into_boxed_str(), id);
+            map.insert(raw.into(), id);
         }
     }
 }
 
-impl Parsed {
+impl Parsed<'_> {
     fn reject(&mut self, kind: IdKind, raw: &str, reason: Excluded) {
         self.rejected.push(RejectedValue {
             kind,
@@ -1147,15 +1168,15 @@ impl Dataset {
     /// order and counts them there, so the staged numbering is free to come
     /// from two interning tasks running side by side. The records' IDs,
     /// addresses and rejected values are moved out of `parsed`.
-    pub(super) fn push_staged(&mut self, parsed: &mut [Parsed]) -> Result<()> {
-        let shared: &[Parsed] = parsed;
+    pub(super) fn push_staged(&mut self, parsed: &mut [Parsed<'_>]) -> Result<()> {
+        let shared: &[Parsed<'_>] = parsed;
         // Two tasks over disjoint dictionaries; each writes, per record, its
         // IDs with a count before every multi-valued slot.
         let (contacts, names) = rayon::join(
             || -> Result<Vec<u32>> {
                 let mut out = Vec::with_capacity(shared.len() * 6);
                 for p in shared {
-                    out.push(self.sources.intern_ref(p.source.as_str())?);
+                    out.push(self.sources.intern_ref(p.source)?);
                     let at = open_slot(&mut out);
                     for e in &p.emails {
                         let id = self.emails.intern_ref(e.as_str())?;
@@ -1279,12 +1300,10 @@ impl Dataset {
                 ids_len,
                 source,
             });
-            self.ids
-                .push(RecordId(std::mem::take(&mut p.id).into_boxed_str()));
+            self.ids.push(RecordId(std::mem::take(&mut p.id)));
             self.seen.push([pack_seen(p.seen.0), pack_seen(p.seen.1)]);
             self.consent.push(p.consent);
-            self.addresses
-                .push(p.address.take().map(String::into_boxed_str));
+            self.addresses.push(p.address.take());
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use crate::error::{Error, ErrorKind, Result};
 use crate::normalize::{Ymd, text};
 
-use super::{Channel, Record};
+use super::{Channel, Consent, Record};
 
 /// A record field a table column can fill.
 ///
@@ -162,7 +162,7 @@ impl InputField {
         // Fields are set in place: a record is hundreds of bytes, and moving
         // it through a builder call per cell showed up at millions of rows.
         let text = |v: &str| Some(v.to_owned());
-        for value in cell.split(';').map(text::trim).filter(|v| !v.is_empty()) {
+        for value in cell_values(cell) {
             match self {
                 InputField::RecordId | InputField::Source => {}
                 InputField::FirstName => record.first_name = text(value),
@@ -182,52 +182,78 @@ impl InputField {
                 InputField::City => record.city = text(value),
                 InputField::Address => record.address = text(value),
                 InputField::FirstSeen | InputField::LastSeen => {
-                    let t = timestamp(value).ok_or(ErrorKind::Cell {
-                        field: self.as_str(),
-                        reason: "is not Unix seconds or YYYY-MM-DD",
-                    })?;
-                    let (first, last) = (record.first_seen, record.last_seen);
-                    let (first, last) = if self == InputField::FirstSeen {
-                        (t, last.unwrap_or(t).max(t))
-                    } else {
-                        (first.unwrap_or(t).min(t), t)
-                    };
-                    record.first_seen = Some(first.min(last));
-                    record.last_seen = Some(first.max(last));
+                    self.see(value, &mut record.first_seen, &mut record.last_seen)?;
                 }
                 InputField::EmailHash | InputField::PhoneHash => {
-                    let ok = value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit());
-                    if !ok {
-                        return Err(ErrorKind::Cell {
-                            field: self.as_str(),
-                            reason: "is not 64 hex digits",
-                        }
-                        .into());
-                    }
-                    let system = if self == InputField::EmailHash {
-                        super::HASHED_EMAIL
-                    } else {
-                        super::HASHED_PHONE
-                    };
+                    let system = self.hash_system(value)?;
                     record
                         .customer_ids
                         .push((system.to_owned(), value.to_ascii_lowercase()));
                 }
                 InputField::Consent | InputField::OptOut => {
-                    let channel: Channel = value.parse().map_err(|_| ErrorKind::Cell {
-                        field: self.as_str(),
-                        reason: "names an unknown channel",
-                    })?;
-                    record.consent = if self == InputField::Consent {
-                        record.consent.with(channel)
-                    } else {
-                        record.consent.without(channel)
-                    };
+                    record.consent = self.consent_to(value, record.consent)?;
                 }
             }
         }
         Ok(())
     }
+
+    /// Widens first and last seen by one `first_seen` or `last_seen` value.
+    pub(super) fn see(
+        self,
+        value: &str,
+        first_seen: &mut Option<i64>,
+        last_seen: &mut Option<i64>,
+    ) -> Result<()> {
+        let t = timestamp(value).ok_or(ErrorKind::Cell {
+            field: self.as_str(),
+            reason: "is not Unix seconds or YYYY-MM-DD",
+        })?;
+        let (first, last) = if self == InputField::FirstSeen {
+            (t, last_seen.unwrap_or(t).max(t))
+        } else {
+            (first_seen.unwrap_or(t).min(t), t)
+        };
+        *first_seen = Some(first.min(last));
+        *last_seen = Some(first.max(last));
+        Ok(())
+    }
+
+    /// The customer-ID system of one `email_hash` or `phone_hash` value,
+    /// once it is checked to be 64 hex digits.
+    pub(super) fn hash_system(self, value: &str) -> Result<&'static str> {
+        let ok = value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit());
+        if !ok {
+            return Err(ErrorKind::Cell {
+                field: self.as_str(),
+                reason: "is not 64 hex digits",
+            }
+            .into());
+        }
+        Ok(if self == InputField::EmailHash {
+            super::HASHED_EMAIL
+        } else {
+            super::HASHED_PHONE
+        })
+    }
+
+    /// `consent` with one `consent` or `opt_out` channel added.
+    pub(super) fn consent_to(self, value: &str, consent: Consent) -> Result<Consent> {
+        let channel: Channel = value.parse().map_err(|_| ErrorKind::Cell {
+            field: self.as_str(),
+            reason: "names an unknown channel",
+        })?;
+        Ok(if self == InputField::Consent {
+            consent.with(channel)
+        } else {
+            consent.without(channel)
+        })
+    }
+}
+
+/// The values of one cell: `;`-separated, trimmed, empty ones skipped.
+pub(super) fn cell_values(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(';').map(text::trim).filter(|v| !v.is_empty())
 }
 
 impl FromStr for InputField {

@@ -10,6 +10,7 @@
 
 mod dataset;
 mod fields;
+mod row;
 mod stream;
 
 use std::fmt;
@@ -22,6 +23,7 @@ pub use dataset::{
 };
 pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, UNSEEN, slot, unpack_date};
 pub use fields::InputField;
+pub use row::RowRef;
 pub use stream::{DatasetStream, Dropped};
 
 use crate::normalize::Region;

@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 
 use super::dataset::{DatasetBuilder, Parsed, RawCache, Row, check_len, gather, id_prefix};
-use super::{Dataset, NONE, Record, RecordIx, RejectedValue};
+use super::{Dataset, NONE, Record, RecordIx, RejectedValue, RowRef};
 use crate::error::{ErrorKind, Result};
 use crate::normalize::{IdKind, Ymd};
 use crate::prefetch::AHEAD;
@@ -120,35 +120,67 @@ impl DatasetStream {
     /// # Errors
     /// [`ErrorKind::TooMany`] past 4,294,967,294 records, distinct values
     /// or identifier values, or 65,535 sources.
-    pub fn push(&mut self, records: Vec<Record>) -> Result<()> {
+    pub fn push(&mut self, mut records: Vec<Record>) -> Result<()> {
         check_len(self.staged.len().saturating_add(records.len()), "records")?;
-        // A batch of one chunk or less is used as it is (records are large:
-        // collecting them into a chunk would copy every one).
-        let (mut whole, mut rest) = if records.len() <= CHUNK {
-            (Some(records), Vec::new().into_iter())
-        } else {
-            (None, records.into_iter())
-        };
-        loop {
-            let chunk: Vec<Record> = match whole.take() {
-                Some(all) => all,
-                None => rest.by_ref().take(CHUNK).collect(),
-            };
-            if chunk.is_empty() {
-                return Ok(());
-            }
+        for chunk in records.chunks_mut(CHUNK) {
             let (builder, today, cache) = (&self.builder, self.today, &self.cache);
-            let mut parsed: Vec<Parsed> = chunk
-                .into_par_iter()
-                .map(|r| builder.parse_owned(r, today, cache))
+            let parsed = chunk
+                .par_iter_mut()
+                .map(|r| builder.parse_record(r, today, cache))
                 .collect();
-            let start = self.staged.len();
-            self.staged.push_staged(&mut parsed)?;
-            let rows = self.staged.rows.get(start..).unwrap_or_default();
-            self.cache.learn(&mut parsed, rows);
-            // What is left of the parsed values is freed off the sequential path.
-            parsed.into_par_iter().for_each(drop);
+            self.intern(parsed)?;
         }
+        // What is left of the records is freed off the sequential path.
+        records.into_par_iter().for_each(drop);
+        Ok(())
+    }
+
+    /// Normalises (in parallel) and interns a batch of rows borrowed from
+    /// a table: the same dataset as [`DatasetStream::push`] of the records
+    /// [`RowRef::to_record`] gives, without building them.
+    ///
+    /// # Errors
+    /// As [`DatasetStream::push`].
+    ///
+    /// # Example
+    /// ```
+    /// use idstitch::{DatasetBuilder, InputField, RowRef};
+    ///
+    /// let fields = [Some(InputField::RecordId), Some(InputField::Email), Some(InputField::FullName)];
+    /// let table = [["2", "a@b.ru", "Иванова Анна"], ["1", "A@B.RU", ""]];
+    /// let rows = table
+    ///     .iter()
+    ///     .map(|cells| RowRef::new(&fields, cells.iter().copied(), String::new))
+    ///     .collect::<Result<Vec<_>, _>>()?;
+    /// let mut stream = DatasetBuilder::new().stream()?;
+    /// stream.push_rows(&rows)?;
+    /// let ds = stream.finish()?;
+    /// assert_eq!(ds.record_ids()[0].as_str(), "1");
+    /// assert_eq!(ds.record(1)?.emails().collect::<Vec<_>>(), ["a@b.ru"]);
+    /// # Ok::<(), idstitch::Error>(())
+    /// ```
+    pub fn push_rows(&mut self, rows: &[RowRef<'_>]) -> Result<()> {
+        check_len(self.staged.len().saturating_add(rows.len()), "records")?;
+        for chunk in rows.chunks(CHUNK) {
+            let (builder, today, cache) = (&self.builder, self.today, &self.cache);
+            let parsed = chunk
+                .par_iter()
+                .map(|r| builder.parse_row(r, today, cache))
+                .collect();
+            self.intern(parsed)?;
+        }
+        Ok(())
+    }
+
+    /// Interns one chunk's parsed values and remembers its raw texts.
+    fn intern(&mut self, mut parsed: Vec<Parsed<'_>>) -> Result<()> {
+        let start = self.staged.len();
+        self.staged.push_staged(&mut parsed)?;
+        let rows = self.staged.rows.get(start..).unwrap_or_default();
+        self.cache.learn(&parsed, rows);
+        // What is left of the parsed values is freed off the sequential path.
+        parsed.into_par_iter().for_each(drop);
+        Ok(())
     }
 
     /// Makes room for about `additional` more records, sized by what the
@@ -571,6 +603,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::InputField;
     use crate::record::dataset::Interner;
 
     fn all<K: Clone + std::hash::Hash + Eq>(i: &Interner<K>) -> Vec<K> {
@@ -731,5 +764,126 @@ mod tests {
             let duplicate = matches!(err.kind(), ErrorKind::DuplicateRecordId { .. });
             prop_assert!(duplicate);
         }
+
+        /// Rows pushed where they lie give the dataset of records built
+        /// cell by cell with `InputField::apply` (as front ends did before
+        /// rows), and a row is refused exactly when such a record would be.
+        #[test]
+        fn rows_read_as_records_built_cell_by_cell(
+            columns in proptest::collection::vec(0usize..InputField::ALL.len(), 1..9),
+            picks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 9), 1..40),
+            cut in any::<usize>(),
+        ) {
+            let fields: Vec<Option<InputField>> = columns
+                .iter()
+                .map(|&c| (c % 7 != 6).then(|| InputField::ALL[c]))
+                .collect();
+            let table: Vec<Vec<String>> = picks
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    fields
+                        .iter()
+                        .zip(p.iter().cycle())
+                        .map(|(f, &k)| cell(i, *f, k))
+                        .collect()
+                })
+                .collect();
+            let (mut rows, mut records) = (Vec::new(), Vec::new());
+            for (i, cells) in table.iter().enumerate() {
+                let row = RowRef::new(&fields, cells.iter().map(String::as_str), || format!("row{i}"));
+                let record = record_of(&fields, cells, i);
+                prop_assert_eq!(row.is_ok(), record.is_ok());
+                if let (Ok(row), Ok(record)) = (row, record) {
+                    prop_assert_eq!(&row.to_record(), &record);
+                    rows.push(row);
+                    records.push(record);
+                }
+            }
+            let mut by_rows = builder().stream().unwrap();
+            let cut = cut % (rows.len() + 1);
+            by_rows.push_rows(&rows[..cut]).unwrap();
+            by_rows.push_rows(&rows[cut..]).unwrap();
+            let mut by_records = builder().stream().unwrap();
+            by_records.push(records).unwrap();
+            let (by_rows, by_records) = (by_rows.finish().unwrap(), by_records.finish().unwrap());
+            prop_assert_eq!(parts(&by_rows), parts(&by_records));
+        }
+    }
+
+    /// A cell for `field` (several values, spaces, bad values among them).
+    fn cell(row: usize, field: Option<InputField>, k: u8) -> String {
+        let pick = |options: &[&str]| options[usize::from(k) % options.len()].to_owned();
+        let hex = "0123456789abcdef".repeat(4);
+        match field {
+            None => pick(&["ignored", ""]),
+            Some(InputField::RecordId) => pick(&[&format!(" r{row} "), &format!("r{row}"), ""]),
+            Some(InputField::Source) => pick(&["crm", "", " app "]),
+            Some(InputField::FirstName | InputField::MiddleName | InputField::LastName) => {
+                pick(&["Иван", " Анна ;Ольга", "", ";", "Petrov", "x", "Иванова; "])
+            }
+            Some(InputField::FullName) => pick(&["Петров Иван Сергеевич", "Olga Smith", "", "x"]),
+            Some(InputField::Email) => pick(&["a@b.ru", "A@B.RU; c@d.ru", "", " ; ", "bad"]),
+            Some(InputField::Phone) => {
+                pick(&["+7 912 000 00 01", "8 912 000-00-02;89120000003", ""])
+            }
+            Some(InputField::LoyaltyId) => pick(&["2769514264565", "", "12"]),
+            Some(InputField::DeviceId) => pick(&["6F9619FF-8B86-D011-B42D-00C04FC964FF", ""]),
+            Some(InputField::CustomerId) => pick(&["C1", "C2;c3", "", " "]),
+            Some(InputField::Dob) => {
+                pick(&["1990-01-02", "31.02.1990", "", "02.01.1990;1991-01-01"])
+            }
+            Some(InputField::City) => pick(&["Москва", "Moscow", "", "Казань;"]),
+            Some(InputField::Address) => pick(&["ул. Ленина, 5", "", "Lenina 5 kv 3"]),
+            Some(InputField::FirstSeen | InputField::LastSeen) => pick(&[
+                "2024-05-01",
+                "1700000000",
+                "",
+                "1600000000; 2025-01-01",
+                "yesterday",
+            ]),
+            Some(InputField::Consent | InputField::OptOut) => {
+                pick(&["email;sms", "", "push", "pigeon"])
+            }
+            Some(InputField::EmailHash | InputField::PhoneHash) => pick(&[
+                &hex,
+                &hex.to_uppercase(),
+                "",
+                "abc",
+                &format!("{hex};{hex}"),
+            ]),
+        }
+    }
+
+    /// A record built as front ends built one before rows: the ID and
+    /// source first, then every cell through `InputField::apply`.
+    fn record_of(fields: &[Option<InputField>], cells: &[String], row: usize) -> Result<Record> {
+        let mut id = None;
+        let mut source = "input";
+        for (f, c) in fields.iter().zip(cells) {
+            match f {
+                Some(InputField::RecordId) => id = Some(c.trim()),
+                Some(InputField::Source) if !c.trim().is_empty() => source = c.trim(),
+                _ => {}
+            }
+        }
+        let id = match id {
+            Some("") => {
+                return Err(ErrorKind::Cell {
+                    field: "record_id",
+                    reason: "is empty",
+                }
+                .into());
+            }
+            Some(id) => id.to_owned(),
+            None => format!("row{row}"),
+        };
+        let mut r = Record::new(id, source);
+        for (f, c) in fields.iter().zip(cells) {
+            if let Some(f) = f {
+                f.apply(&mut r, source, c)?;
+            }
+        }
+        Ok(r)
     }
 }
