@@ -45,7 +45,7 @@ use crate::block::{BlockingRule, GenericValues};
 use crate::compare::DateLevel;
 use crate::error::{Error, Result};
 use crate::normalize::IdKind;
-use crate::prefetch::AHEAD;
+use crate::prefetch::{AHEAD, prefetch};
 use crate::record::{Dataset, ID_SLOTS, NONE, NameRole, RecordIx, slot};
 use crate::score::ScoredPair;
 
@@ -607,7 +607,7 @@ impl Components {
                 .get(i + AHEAD)
                 .and_then(|ahead| self.of.get(record_of(ahead) as usize))
             {
-                crate::prefetch::prefetch(c);
+                prefetch(c);
             }
         };
         let mut starts = vec![0u32; self.len() + 1];
@@ -638,6 +638,11 @@ struct Buckets {
 }
 
 impl Buckets {
+    /// The positions of the items of components `cs`, in order.
+    fn span(&self, cs: std::ops::Range<usize>) -> &[u32] {
+        &self.positions[self.starts[cs.start] as usize..self.starts[cs.end] as usize]
+    }
+
     /// The items of component `c`, in order.
     fn get<'a, T>(&'a self, c: usize, items: &'a [T]) -> impl Iterator<Item = &'a T> + 'a {
         self.positions[self.starts[c] as usize..self.starts[c + 1] as usize]
@@ -959,6 +964,31 @@ impl Clusters {
                 let mut uf = UnionFind::new(0);
                 let mut held = Held::new(0);
                 let mut first_of_root: Vec<u32> = Vec::new();
+                // The run's links are one stretch of `order_by`: each step
+                // asks for the link `AHEAD` on, and for the rows, local
+                // indices and scored pair of the link half as far.
+                let links_ahead = order_by.span(run.clone());
+                let mut step = 0usize;
+                let mut ahead = || {
+                    if let Some(&pos) = links_ahead.get(step + AHEAD) {
+                        prefetch(&order[pos as usize]);
+                    }
+                    if let Some(&(_, ab, i)) = links_ahead
+                        .get(step + AHEAD / 2)
+                        .and_then(|&pos| order.get(pos as usize))
+                    {
+                        for r in [(ab >> 32) as u32, ab as u32] {
+                            ds.prefetch_row(r);
+                            if let Some(l) = parts.local.get(r as usize) {
+                                prefetch(l);
+                            }
+                        }
+                        if let Some(p) = scored.get(i as usize) {
+                            prefetch(p);
+                        }
+                    }
+                    step += 1;
+                };
                 for c in run {
                     let members = parts.members(c);
                     let local = |r: RecordIx| parts.local[r as usize];
@@ -979,6 +1009,7 @@ impl Clusters {
                         });
                     }
                     for &(_, _, i) in order_by.get(c, &order) {
+                        ahead();
                         let p = &scored[i as usize];
                         let link = Link {
                             a: p.a.min(p.b),
