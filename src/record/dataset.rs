@@ -1188,6 +1188,11 @@ impl Dataset {
                     }
                     close_slot(&mut out, at);
                     let at = open_slot(&mut out);
+                    for d in &p.devices {
+                        push_distinct(&mut out, at, self.devices.intern(*d)?);
+                    }
+                    close_slot(&mut out, at);
+                    let at = open_slot(&mut out);
                     for c in &p.customer_ids {
                         let id = self
                             .customer_ids
@@ -1213,11 +1218,6 @@ impl Dataset {
                     let at = open_slot(&mut out);
                     for l in &p.loyalty {
                         push_distinct(&mut out, at, self.loyalty.intern_ref(l.as_str())?);
-                    }
-                    close_slot(&mut out, at);
-                    let at = open_slot(&mut out);
-                    for d in &p.devices {
-                        push_distinct(&mut out, at, self.devices.intern(*d)?);
                     }
                     close_slot(&mut out, at);
                     for ((name, text), &cached) in p.names.iter().zip(&p.name_text).zip(&p.name_ids)
@@ -1271,8 +1271,9 @@ impl Dataset {
                 max: u64::from(u32::MAX),
             })?;
             let mut ids_len = [0u8; 5];
-            // Slots in storage order: e-mail and customer ID from the first
-            // task, phone, loyalty card and device from the second.
+            // Slots in storage order: e-mail, device and customer ID from
+            // the first task, phone and loyalty card from the second (the
+            // split that balances the two at 1M generated records).
             let mut take = |from: &[u32], at: &mut usize, slot: usize| {
                 let n = from[*at] as usize;
                 self.values.extend_from_slice(&from[*at + 1..*at + 1 + n]);
@@ -1283,7 +1284,7 @@ impl Dataset {
             take(&contacts, &mut i, 0);
             take(&names, &mut j, 1);
             take(&names, &mut j, 2);
-            take(&names, &mut j, 3);
+            take(&contacts, &mut i, 3);
             take(&contacts, &mut i, 4);
             check_len(self.values.len(), "identifier values")?;
             let row_names = [names[j], names[j + 1], names[j + 2]];
