@@ -576,8 +576,11 @@ struct Input<'a> {
     opts: NormalizeOptions,
 }
 
-/// Rows per batch between the reader thread and the record builders.
-const BATCH_ROWS: usize = 1 << 15;
+/// Rows per batch between the reader thread and the row readers. Small:
+/// a batch's cells and normalised values then stay in cache from reading
+/// to interning (1M rows: 2.27 s end to end with batches of 32,768 rows,
+/// 1.90 s with 4,096; 100k rows: 0.30 -> 0.24 s).
+const BATCH_ROWS: usize = 1 << 12;
 
 /// One row as read: its line and cells, or why it could not be read.
 type RawRow = (u64, Result<csv::ByteRecord, &'static str>);

@@ -18,8 +18,11 @@ use crate::normalize::{IdKind, Ymd};
 use crate::prefetch::AHEAD;
 use crate::record::ID_SLOTS;
 
-/// Records normalised per parallel step; bounds the parsed values alive at once.
-const CHUNK: usize = 1 << 15;
+/// Records normalised per parallel step; bounds the parsed values alive at
+/// once. Small, so a chunk's records and parsed values stay in cache from
+/// parsing to interning (building 1.06M records: 1.62 s in chunks of
+/// 32,768, 1.30 s in chunks of 4,096).
+const CHUNK: usize = 1 << 12;
 
 /// A [`Dataset`] being built from batches of records
 /// ([`DatasetBuilder::stream`]).
