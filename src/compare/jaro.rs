@@ -9,19 +9,55 @@
 const MAX: usize = 64;
 
 /// Jaro–Winkler similarity of two strings, by Unicode scalar values.
+#[cfg(test)]
 pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
+    jaro_winkler_from(a, b, 0.0)
+}
+
+/// [`jaro_winkler`] where it reaches `floor`; below it, some value below
+/// `floor` (not always the similarity).
+///
+/// Most compared names are far apart, and a bound that costs one pass over
+/// each string settles them: a character matches only a character equal to
+/// it, so the matches are at most the characters of either string that
+/// occur in the other, and the similarity is at most what that many
+/// matches without transpositions would give. Callers only ask whether the
+/// similarity reaches a threshold, so their answers are exact.
+pub(crate) fn jaro_winkler_from(a: &str, b: &str, floor: f64) -> f64 {
     let (mut ab, mut bb) = (['\0'; MAX], ['\0'; MAX]);
     let (Some(na), Some(nb)) = (fill(a, &mut ab), fill(b, &mut bb)) else {
         return strsim::jaro_winkler(a, b);
     };
     let (a, b) = (&ab[..na], &bb[..nb]);
-    let sim = jaro(a, b);
-    if sim > 0.7 {
-        let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
-        sim + 0.1 * prefix as f64 * (1.0 - sim)
-    } else {
-        sim
+    let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
+    // The Winkler boost grows with the Jaro similarity, so a bound on one
+    // bounds the other.
+    let winkler = |sim: f64| {
+        if sim > 0.7 {
+            sim + 0.1 * prefix as f64 * (1.0 - sim)
+        } else {
+            sim
+        }
+    };
+    if na > 0 && nb > 0 {
+        // Characters as bits of a 64-bit set (folded: a collision only
+        // loosens the bound).
+        let bit = |c: &char| 1u64 << (u32::from(*c) % 64);
+        let set = |s: &[char]| s.iter().fold(0u64, |m, c| m | bit(c));
+        let (sa, sb) = (set(a), set(b));
+        let ma = a.iter().filter(|c| sb & bit(c) != 0).count();
+        let mb = b.iter().filter(|c| sa & bit(c) != 0).count();
+        let m = ma.min(mb) as f64;
+        if m == 0.0 {
+            return 0.0;
+        }
+        let bound = winkler((m / na as f64 + m / nb as f64 + 1.0) / 3.0);
+        // A margin for rounding: the bound never decides a near tie.
+        if bound < floor - 1e-9 {
+            return bound;
+        }
     }
+    winkler(jaro(a, b))
 }
 
 fn fill(s: &str, out: &mut [char; MAX]) -> Option<usize> {
@@ -100,6 +136,21 @@ mod tests {
         #[test]
         fn equals_strsim(a in "[a-eа-д ]{0,70}", b in "[a-eа-д ]{0,70}") {
             prop_assert_eq!(jaro_winkler(&a, &b), strsim::jaro_winkler(&a, &b));
+        }
+
+        /// At or above the floor the bounded similarity is the exact one,
+        /// and below it, it stays below.
+        #[test]
+        fn bounded_agrees_at_the_floor(a in "[a-eа-д ]{0,12}", b in "[a-eа-д ]{0,12}", floor in 0.0f64..1.0) {
+            let exact = strsim::jaro_winkler(&a, &b);
+            let bounded = super::jaro_winkler_from(&a, &b, floor);
+            if exact >= floor {
+                prop_assert_eq!(bounded, exact);
+            } else {
+                prop_assert!(bounded < floor);
+            }
+            // A floor at the similarity itself (the nearest tie) keeps it.
+            prop_assert_eq!(super::jaro_winkler_from(&a, &b, exact), exact);
         }
 
         #[test]

@@ -11,7 +11,7 @@ mod levels;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use jaro::jaro_winkler;
+pub(crate) use jaro::jaro_winkler_from;
 pub(crate) use levels::LEVEL_CODES;
 pub use levels::{
     AddressLevel, CityLevel, CustomerIdLevel, DateLevel, EmailLevel, IdLevel, Level, NameLevel,
@@ -401,7 +401,8 @@ impl<'a> Comparator<'a> {
         let (Some(kx), Some(ky)) = (keys.value(x.key), keys.value(y.key)) else {
             return NameLevel::Different as u8;
         };
-        let sim = jaro_winkler(kx, ky);
+        // Exact from the low threshold up, which is all the levels ask.
+        let sim = jaro_winkler_from(kx, ky, self.cfg.jw_low);
         if sim >= self.cfg.jw_high {
             NameLevel::JaroWinklerHigh as u8
         } else if sim >= self.cfg.jw_low {
@@ -637,7 +638,10 @@ fn address_level(x: &str, y: &str) -> u8 {
             continue;
         }
         let hit = ys.iter().enumerate().position(|(b, u)| {
-            used_y & (1 << b) == 0 && !is_number(u) && fuzzy_ok(u) && jaro_winkler(t, u) >= 0.9
+            used_y & (1 << b) == 0
+                && !is_number(u)
+                && fuzzy_ok(u)
+                && jaro_winkler_from(t, u, 0.9) >= 0.9
         });
         if let Some(b) = hit {
             used_y |= 1 << b;
