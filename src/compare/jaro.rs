@@ -24,40 +24,65 @@ pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
 /// matches without transpositions would give. Callers only ask whether the
 /// similarity reaches a threshold, so their answers are exact.
 pub(crate) fn jaro_winkler_from(a: &str, b: &str, floor: f64) -> f64 {
-    let (mut ab, mut bb) = (['\0'; MAX], ['\0'; MAX]);
-    let (Some(na), Some(nb)) = (fill(a, &mut ab), fill(b, &mut bb)) else {
-        return strsim::jaro_winkler(a, b);
-    };
-    let (a, b) = (&ab[..na], &bb[..nb]);
-    let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
-    // The Winkler boost grows with the Jaro similarity, so a bound on one
-    // bounds the other.
-    let winkler = |sim: f64| {
-        if sim > 0.7 {
-            sim + 0.1 * prefix as f64 * (1.0 - sim)
+    if floor > 0.0 {
+        let bound = if a.is_ascii() && b.is_ascii() {
+            upper_bound(a.bytes().map(u32::from), b.bytes().map(u32::from))
         } else {
-            sim
-        }
-    };
-    if na > 0 && nb > 0 {
-        // Characters as bits of a 64-bit set (folded: a collision only
-        // loosens the bound).
-        let bit = |c: &char| 1u64 << (u32::from(*c) % 64);
-        let set = |s: &[char]| s.iter().fold(0u64, |m, c| m | bit(c));
-        let (sa, sb) = (set(a), set(b));
-        let ma = a.iter().filter(|c| sb & bit(c) != 0).count();
-        let mb = b.iter().filter(|c| sa & bit(c) != 0).count();
-        let m = ma.min(mb) as f64;
-        if m == 0.0 {
-            return 0.0;
-        }
-        let bound = winkler((m / na as f64 + m / nb as f64 + 1.0) / 3.0);
+            upper_bound(a.chars().map(u32::from), b.chars().map(u32::from))
+        };
         // A margin for rounding: the bound never decides a near tie.
         if bound < floor - 1e-9 {
             return bound;
         }
     }
-    winkler(jaro(a, b))
+    let (mut ab, mut bb) = (['\0'; MAX], ['\0'; MAX]);
+    let (Some(na), Some(nb)) = (fill(a, &mut ab), fill(b, &mut bb)) else {
+        return strsim::jaro_winkler(a, b);
+    };
+    let (a, b) = (&ab[..na], &bb[..nb]);
+    winkler(jaro(a, b), a.iter().zip(b))
+}
+
+/// The Winkler boost of a Jaro similarity, by the common prefix (up to
+/// four characters) of the two strings' characters, paired.
+fn winkler<T: PartialEq>(sim: f64, pairs: impl Iterator<Item = (T, T)>) -> f64 {
+    if sim > 0.7 {
+        let prefix = pairs.take(4).take_while(|(x, y)| x == y).count();
+        sim + 0.1 * prefix as f64 * (1.0 - sim)
+    } else {
+        sim
+    }
+}
+
+/// At least the Jaro–Winkler similarity of two strings given by their
+/// characters: as if every character of either string that occurs in the
+/// other matched, without transpositions. The boost grows with the Jaro
+/// similarity, so a bound on one bounds the other.
+fn upper_bound<I>(a: I, b: I) -> f64
+where
+    I: Iterator<Item = u32> + Clone,
+{
+    // Characters as bits of a 64-bit set (folded: a collision only
+    // loosens the bound).
+    let bit = |c: u32| 1u64 << (c % 64);
+    let set = |s: I| s.fold(0u64, |m, c| m | bit(c));
+    let (sa, sb) = (set(a.clone()), set(b.clone()));
+    let (mut na, mut ma, mut nb, mut mb) = (0usize, 0usize, 0usize, 0usize);
+    for c in a.clone() {
+        na += 1;
+        ma += usize::from(sb & bit(c) != 0);
+    }
+    for c in b.clone() {
+        nb += 1;
+        mb += usize::from(sa & bit(c) != 0);
+    }
+    let m = ma.min(mb) as f64;
+    if na == 0 && nb == 0 {
+        return 1.0;
+    } else if m == 0.0 {
+        return 0.0;
+    }
+    winkler((m / na as f64 + m / nb as f64 + 1.0) / 3.0, a.zip(b))
 }
 
 fn fill(s: &str, out: &mut [char; MAX]) -> Option<usize> {
