@@ -482,20 +482,31 @@ impl Candidates {
         for g in generic.values() {
             *stats.generic_values.entry(g.kind).or_default() += 1;
         }
-        // Pairs so far, sorted by (a, b), each tagged with its first rule.
-        let mut pairs: Vec<CandidatePair> = Vec::new();
-        for (index_of_rule, &rule) in cfg.rules.iter().enumerate() {
-            let (found, mut rs) = match rule.kind().and_then(slot) {
-                Some(s) => block_values(ds, cfg, &ranks, &index[s], &generic, s),
-                None => block_keys(ds, cfg, &ranks, rule),
-            };
-            rs.rule = Some(rule);
-            rs.pairs = found.len() as u64;
-            // At most 255 rules (validated).
-            let (merged, new) = merge_new(&pairs, &found, index_of_rule as u8);
-            pairs = merged;
-            rs.new_pairs = new;
+        // Every rule's pairs side by side (a small rule alone would leave a
+        // core idle), then merged: a pair found by several rules keeps the
+        // first of them.
+        let found: Vec<(Vec<u64>, RuleStats)> = cfg
+            .rules
+            .par_iter()
+            .map(|&rule| {
+                let (found, mut rs) = match rule.kind().and_then(slot) {
+                    Some(s) => block_values(ds, cfg, &ranks, &index[s], &generic, s),
+                    None => block_keys(ds, cfg, &ranks, rule),
+                };
+                rs.rule = Some(rule);
+                rs.pairs = found.len() as u64;
+                (found, rs)
+            })
+            .collect();
+        let mut lists = Vec::with_capacity(found.len());
+        for (index_of_rule, (found, rs)) in found.into_iter().enumerate() {
             stats.rules.push(rs);
+            // At most 255 rules (validated).
+            lists.push((index_of_rule as u8, found));
+        }
+        let pairs = merge_first(lists);
+        for p in &pairs {
+            stats.rules[usize::from(p.rule)].new_pairs += 1;
         }
         stats.pairs = pairs.len() as u64;
         Ok(Candidates {
@@ -933,26 +944,65 @@ fn merge(mut x: (Vec<u64>, RuleStats), mut y: (Vec<u64>, RuleStats)) -> (Vec<u64
     x
 }
 
-/// Adds a rule's sorted, distinct packed pairs to the sorted list so far in
-/// one merge walk: pairs already there keep their earlier rule, the others
-/// join tagged `rule`. Returns the merged list and how many pairs were new.
-fn merge_new(sofar: &[CandidatePair], found: &[u64], rule: u8) -> (Vec<CandidatePair>, u64) {
-    let mut out = Vec::with_capacity(sofar.len() + found.len());
-    let (mut i, mut new) = (0, 0u64);
-    for &p in found {
-        let (a, b) = ((p >> 32) as u32, p as u32);
-        while i < sofar.len() && (sofar[i].a, sofar[i].b) < (a, b) {
-            out.push(sofar[i]);
-            i += 1;
+/// Rules' sorted, distinct packed pairs merged into one sorted list, each
+/// pair tagged with the first rule (in `lists` order) that found it.
+/// Merged two lists at a time, in rounds: each round's merges side by side.
+fn merge_first(lists: Vec<(u8, Vec<u64>)>) -> Vec<CandidatePair> {
+    let mut lists: Vec<Vec<CandidatePair>> = lists
+        .into_par_iter()
+        .map(|(rule, found)| {
+            found
+                .into_iter()
+                .map(|p| CandidatePair {
+                    a: (p >> 32) as u32,
+                    b: p as u32,
+                    rule,
+                })
+                .collect()
+        })
+        .collect();
+    while lists.len() > 1 {
+        // Adjacent lists in pairs (the earlier rules on the left), the
+        // last one alone when their number is odd.
+        let mut rounds = Vec::with_capacity(lists.len().div_ceil(2));
+        let mut it = lists.into_iter();
+        while let Some(left) = it.next() {
+            rounds.push((left, it.next().unwrap_or_default()));
         }
-        if i < sofar.len() && (sofar[i].a, sofar[i].b) == (a, b) {
-            continue;
-        }
-        out.push(CandidatePair { a, b, rule });
-        new += 1;
+        lists = rounds
+            .into_par_iter()
+            .map(|(left, right)| merge_two(&left, &right))
+            .collect();
     }
-    out.extend_from_slice(&sofar[i..]);
-    (out, new)
+    lists.pop().unwrap_or_default()
+}
+
+/// One merge walk over two sorted lists of distinct pairs; a pair in both
+/// keeps `left`'s rule (rules on the left come first).
+fn merge_two(left: &[CandidatePair], right: &[CandidatePair]) -> Vec<CandidatePair> {
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        let (x, y) = (&left[i], &right[j]);
+        match (x.a, x.b).cmp(&(y.a, y.b)) {
+            std::cmp::Ordering::Less => {
+                out.push(*x);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(*y);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(*x);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&left[i..]);
+    out.extend_from_slice(&right[j..]);
+    out
 }
 
 #[cfg(test)]

@@ -370,21 +370,26 @@ fn bad_settings_are_typed_errors() {
 #[test]
 fn set_operations() {
     let pair = |b: u32, rule: u8| CandidatePair { a: 0, b, rule };
-    let sofar = [pair(2, 0), pair(3, 0), pair(7, 0)];
-    // The new rule's pairs 1, 3, 5, 7: only 1 and 5 are new (the difference);
-    // the result is the sorted union, earlier tags kept.
-    let (merged, new) = merge_new(&sofar, &[1, 3, 5, 7], 1);
-    assert_eq!(new, 2);
+    // Three rules' pairs: the sorted union, each pair credited to the first
+    // rule that found it.
+    let merged = merge_first(vec![
+        (0, vec![2, 3, 7]),
+        (1, vec![1, 3, 5, 7]),
+        (2, vec![5, 9]),
+    ]);
     assert_eq!(
         merged,
-        [pair(1, 1), pair(2, 0), pair(3, 0), pair(5, 1), pair(7, 0)]
+        [
+            pair(1, 1),
+            pair(2, 0),
+            pair(3, 0),
+            pair(5, 1),
+            pair(7, 0),
+            pair(9, 2)
+        ]
     );
-    let (merged, new) = merge_new(&[pair(1, 0), pair(5, 0)], &[2, 3, 9], 1);
-    assert_eq!(new, 3);
-    assert_eq!(
-        merged.iter().map(|p| p.b).collect::<Vec<_>>(),
-        [1, 2, 3, 5, 9]
-    );
+    assert!(merge_first(Vec::new()).is_empty());
+    assert_eq!(merge_first(vec![(4, vec![1])]), [pair(1, 4)]);
     assert_eq!(all_pairs(0), 0);
     assert_eq!(all_pairs(1), 0);
     assert_eq!(all_pairs(4), 6);
@@ -468,4 +473,27 @@ fn large_first_name_blocks_are_windowed_in_surname_order() {
     );
     let whole = BlockingConfig::new().rules([BlockingRule::SurnameBirthDate]);
     assert_eq!(Candidates::find(&ds, &whole).unwrap().pairs().len(), 1);
+}
+
+proptest::proptest! {
+    /// Merging in rounds gives what one sort of every rule's pairs does,
+    /// each pair credited to the lowest rule that found it.
+    #[test]
+    fn merged_pairs_keep_their_first_rule(
+        lists in proptest::collection::vec(proptest::collection::btree_set(0u64..64, 0..20), 0..9),
+    ) {
+        let mut all: Vec<(u64, u8)> = Vec::new();
+        let mut tagged = Vec::new();
+        for (rule, l) in lists.iter().enumerate() {
+            all.extend(l.iter().map(|&p| (p, rule as u8)));
+            tagged.push((rule as u8, l.iter().copied().collect::<Vec<u64>>()));
+        }
+        all.sort_unstable();
+        all.dedup_by_key(|x| x.0);
+        let expected: Vec<CandidatePair> = all
+            .into_iter()
+            .map(|(p, rule)| CandidatePair { a: (p >> 32) as u32, b: p as u32, rule })
+            .collect();
+        proptest::prop_assert_eq!(merge_first(tagged), expected);
+    }
 }
