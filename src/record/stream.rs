@@ -403,18 +403,24 @@ struct Renumbered {
 /// side (contacts and sources; everything else); the rows and identifier
 /// columns are then written in parallel.
 fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
+    // Two walks side by side, over disjoint dictionaries (the split that
+    // balances them at 1M generated records).
     let (
-        (sources, emails, locals, customers),
-        (phones, loyalty, devices, names, keys, cities, addresses),
+        (sources, emails, locals, devices, customers),
+        (phones, loyalty, names, keys, cities, addresses),
     ) = rayon::join(
         || {
             let mut sources = Remap::new(a.sources.len());
             let mut emails = Remap::new(a.emails.len());
             let mut locals = Remap::new(a.email_locals.len());
+            let mut devices = Remap::new(a.devices.len());
             let mut customers = Remap::new(a.customer_ids.len());
             for (k, &pos) in order.iter().enumerate() {
                 a.prefetch_walk(order, k);
                 sources.map(u32::from(a.rows[pos as usize].source));
+                for &old in a.slot_values(pos, 3) {
+                    devices.map(old);
+                }
                 for &old in a.slot_values(pos, 0) {
                     if emails.map(old).1 {
                         locals.map(a.email_local[old as usize]);
@@ -426,12 +432,11 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
                     }
                 }
             }
-            (sources, emails, locals, customers)
+            (sources, emails, locals, devices, customers)
         },
         || {
             let mut phones = Remap::new(a.phones.len());
             let mut loyalty = Remap::new(a.loyalty.len());
-            let mut devices = Remap::new(a.devices.len());
             let mut names = Remap::new(a.names.len());
             let mut keys = Remap::new(a.name_keys.len());
             let mut cities = Remap::new(a.cities.len());
@@ -439,7 +444,7 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
             for (k, &pos) in order.iter().enumerate() {
                 a.prefetch_walk(order, k);
                 let row = &a.rows[pos as usize];
-                for (slot, remap) in [(1, &mut phones), (2, &mut loyalty), (3, &mut devices)] {
+                for (slot, remap) in [(1, &mut phones), (2, &mut loyalty)] {
                     for &old in a.slot_values(pos, slot) {
                         remap.map(old);
                     }
@@ -459,7 +464,7 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
                     addresses.map(row.address);
                 }
             }
-            (phones, loyalty, devices, names, keys, cities, addresses)
+            (phones, loyalty, names, keys, cities, addresses)
         },
     );
     if sources.order.len() > usize::from(u16::MAX) + 1 {
@@ -550,43 +555,56 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
         })
         .collect();
     drop(starts);
-    // Frequencies and counts, over the renumbered columns.
-    let mut accepted = [0u64; 5];
-    for (slot, remap) in r.slots.iter().enumerate() {
-        d.value_freq[slot] = vec![0; remap.order.len()];
-    }
-    d.key_freq = [(); 3].map(|_| vec![0; r.keys.order.len()]);
-    d.city_freq = vec![0; r.cities.order.len()];
-    let (mut names_accepted, mut dobs_accepted) = (0u64, 0u64);
-    for row in &d.rows {
-        let mut at = row.ids_start as usize;
-        for (slot, n) in accepted.iter_mut().enumerate() {
-            let len = usize::from(row.ids_len[slot]);
-            *n += len as u64;
-            for &v in &d.values[at..at + len] {
-                let f = &mut d.value_freq[slot][v as usize];
-                *f = f.saturating_add(1);
-            }
-            at += len;
-        }
-        for (role, &name) in row.names.iter().enumerate() {
-            if name == NONE {
-                continue;
-            }
-            names_accepted += 1;
-            let old = r.names.order[name as usize];
-            let key = r.keys.new_id[a.name_info[old as usize].key as usize];
-            let f = &mut d.key_freq[role][key as usize];
-            *f = f.saturating_add(1);
-        }
-        if row.dob != NONE {
-            dobs_accepted += 1;
-        }
-        if row.city != NONE {
-            let f = &mut d.city_freq[row.city as usize];
-            *f = f.saturating_add(1);
-        }
-    }
+    // Frequencies and counts, over the renumbered columns: identifier
+    // values in one task, names and cities in the other.
+    let (rows, values) = (&d.rows, &d.values);
+    let ((value_freq, accepted), (key_freq, city_freq, names_accepted, dobs_accepted)) =
+        rayon::join(
+            || {
+                let mut accepted = [0u64; 5];
+                let mut value_freq: [Vec<u32>; 5] =
+                    std::array::from_fn(|slot| vec![0; r.slots[slot].order.len()]);
+                for row in rows {
+                    let mut at = row.ids_start as usize;
+                    for (slot, n) in accepted.iter_mut().enumerate() {
+                        let len = usize::from(row.ids_len[slot]);
+                        *n += len as u64;
+                        for &v in &values[at..at + len] {
+                            let f = &mut value_freq[slot][v as usize];
+                            *f = f.saturating_add(1);
+                        }
+                        at += len;
+                    }
+                }
+                (value_freq, accepted)
+            },
+            || {
+                let mut key_freq = [(); 3].map(|_| vec![0u32; r.keys.order.len()]);
+                let mut city_freq = vec![0u32; r.cities.order.len()];
+                let (mut names_accepted, mut dobs_accepted) = (0u64, 0u64);
+                for row in rows {
+                    for (role, &name) in row.names.iter().enumerate() {
+                        if name == NONE {
+                            continue;
+                        }
+                        names_accepted += 1;
+                        let old = r.names.order[name as usize];
+                        let key = r.keys.new_id[a.name_info[old as usize].key as usize];
+                        let f = &mut key_freq[role][key as usize];
+                        *f = f.saturating_add(1);
+                    }
+                    if row.dob != NONE {
+                        dobs_accepted += 1;
+                    }
+                    if row.city != NONE {
+                        let f = &mut city_freq[row.city as usize];
+                        *f = f.saturating_add(1);
+                    }
+                }
+                (key_freq, city_freq, names_accepted, dobs_accepted)
+            },
+        );
+    (d.value_freq, d.key_freq, d.city_freq) = (value_freq, key_freq, city_freq);
     if !order.is_empty() {
         for (slot, kind) in ID_SLOTS.iter().enumerate() {
             d.stats.accepted.insert(*kind, accepted[slot]);
