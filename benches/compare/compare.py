@@ -4,7 +4,10 @@
     bash benches/compare/run.sh            # installs what it needs, then runs this
 
 For each size (100k and 1M records by default) it generates one file with
-`examples/generate` (fixed seed), then in one run:
+`examples/generate` (fixed seed), then in one run, each tool `--repeat`
+times in turn (3 by default; the median wall time is reported, as shared
+machines are noisy, with the range, the largest peak memory and the F1 of
+the last run):
 
 - idstitch: `dedup run` as a subprocess (CSV in, clusters out, the whole job);
 - Splink 5.0 with DuckDB: a reasonable configuration for this data (below),
@@ -22,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -137,6 +141,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, nargs="+", default=[34_000, 340_000],
                     help="people per run (about 3 records each)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each tool per size, alternating; the median time is reported")
     ap.add_argument("--json", help="also write the results as JSON")
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--locked", "--example", "dedup",
@@ -152,24 +158,27 @@ def main():
             with open(truth_path, encoding="utf-8") as f:
                 truth = {r["record_id"]: r["person_id"] for r in csv.DictReader(f)}
             out = os.path.join(tmp, "ids.csv")
-            wall, peak = timed([str(DEDUP), "run", src, "--out", out])
-            with open(out, encoding="utf-8") as f:
-                pred = {r["record_id"]: r["cluster_id"] for r in csv.DictReader(f)}
-            f1, b3 = evaluate(pred, truth)
-            rows.append(dict(records=len(truth), tool="idstitch", seconds=wall, peak_mb=peak, pair_f1=f1, b3_f1=b3))
-            print(rows[-1], flush=True)
             sp_in, sp_out = os.path.join(tmp, "splink_in.csv"), os.path.join(tmp, "splink_out.csv")
             splink_input(src, sp_in)
-            wall, peak = timed([sys.executable, job, sp_in, sp_out])
-            with open(sp_out, encoding="utf-8") as f:
-                pred = {r["record_id"]: r["cluster_id"] for r in csv.DictReader(f)}
-            f1, b3 = evaluate(pred, truth)
-            rows.append(dict(records=len(truth), tool="splink", seconds=wall, peak_mb=peak, pair_f1=f1, b3_f1=b3))
-            print(rows[-1], flush=True)
-    print(f"\n{'records':>9} {'tool':<9} {'time s':>8} {'peak MB':>8} {'pair F1':>8} {'B3 F1':>7} {'speed-up':>9}")
+            runs = {"idstitch": [], "splink": []}
+            for _ in range(max(args.repeat, 1)):
+                runs["idstitch"].append(timed([str(DEDUP), "run", src, "--out", out]))
+                runs["splink"].append(timed([sys.executable, job, sp_in, sp_out]))
+            for tool, path in (("idstitch", out), ("splink", sp_out)):
+                with open(path, encoding="utf-8") as f:
+                    pred = {r["record_id"]: r["cluster_id"] for r in csv.DictReader(f)}
+                f1, b3 = evaluate(pred, truth)
+                walls = sorted(w for w, _ in runs[tool])
+                rows.append(dict(records=len(truth), tool=tool, seconds=statistics.median(walls),
+                                 runs=walls, peak_mb=max(p for _, p in runs[tool]),
+                                 pair_f1=f1, b3_f1=b3))
+                print(rows[-1], flush=True)
+    print(f"\n{'records':>9} {'tool':<9} {'time s':>8} {'runs s':>13} {'peak MB':>8} {'pair F1':>8} "
+          f"{'B3 F1':>7} {'speed-up':>9}")
     for i, r in enumerate(rows):
         ratio = "" if r["tool"] != "idstitch" else f"{rows[i + 1]['seconds'] / r['seconds']:.1f}x"
-        print(f"{r['records']:>9,} {r['tool']:<9} {r['seconds']:>8.2f} {r['peak_mb']:>8,.0f} "
+        spread = f"{r['runs'][0]:.2f}-{r['runs'][-1]:.2f}"
+        print(f"{r['records']:>9,} {r['tool']:<9} {r['seconds']:>8.2f} {spread:>13} {r['peak_mb']:>8,.0f} "
               f"{r['pair_f1']:>8.4f} {r['b3_f1']:>7.4f} {ratio:>9}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

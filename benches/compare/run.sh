@@ -2,7 +2,7 @@
 # Installs Splink 5 (DuckDB) and the idstitch bindings in a virtualenv under
 # target/, builds the binaries, and runs the side-by-side comparison.
 #
-#   bash benches/compare/run.sh [--people 34000 340000] [--json results.json]
+#   bash benches/compare/run.sh [--people 34000 340000] [--repeat 3] [--json results.json]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv="$(pwd)/target/compare-venv"
