@@ -85,6 +85,50 @@ where
     winkler((m / na as f64 + m / nb as f64 + 1.0) / 3.0, a.zip(b))
 }
 
+/// What a bound on the similarity needs of a string, kept beside it so a
+/// comparison can settle far-apart strings without reading them: its
+/// characters as a folded 64-bit set, and its length in characters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Shape {
+    set: u64,
+    len: u32,
+}
+
+impl Shape {
+    pub(crate) fn of(s: &str) -> Shape {
+        s.chars().fold(Shape::default(), |sh, c| Shape {
+            set: sh.set | 1u64 << (u32::from(c) % 64),
+            len: sh.len.saturating_add(1),
+        })
+    }
+
+    /// At least the Jaro–Winkler similarity of any two strings of these
+    /// shapes: each distinct character of one that the other lacks leaves
+    /// a position of it unmatched, and the boost is taken at its largest
+    /// (a four-character common prefix).
+    pub(crate) fn bound(self, other: Shape) -> f64 {
+        if self.len == 0 && other.len == 0 {
+            return 1.0;
+        }
+        let ma = self
+            .len
+            .saturating_sub((self.set & !other.set).count_ones());
+        let mb = other
+            .len
+            .saturating_sub((other.set & !self.set).count_ones());
+        let m = f64::from(ma.min(mb));
+        if m == 0.0 {
+            return 0.0;
+        }
+        let jaro = (m / f64::from(self.len) + m / f64::from(other.len) + 1.0) / 3.0;
+        if jaro > 0.7 {
+            jaro + 0.4 * (1.0 - jaro)
+        } else {
+            jaro
+        }
+    }
+}
+
 fn fill(s: &str, out: &mut [char; MAX]) -> Option<usize> {
     let mut n = 0;
     for c in s.chars() {
@@ -176,6 +220,13 @@ mod tests {
             }
             // A floor at the similarity itself (the nearest tie) keeps it.
             prop_assert_eq!(super::jaro_winkler_from(&a, &b, exact), exact);
+        }
+
+        /// The bound from shapes alone is never below the similarity.
+        #[test]
+        fn shapes_bound_the_similarity(a in "[a-eа-дё ]{0,12}", b in "[a-eа-дё ]{0,12}") {
+            let bound = super::Shape::of(&a).bound(super::Shape::of(&b));
+            prop_assert!(bound >= strsim::jaro_winkler(&a, &b) - 1e-12);
         }
 
         #[test]

@@ -11,7 +11,7 @@ mod levels;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use jaro::jaro_winkler_from;
+pub(crate) use jaro::{Shape, jaro_winkler_from};
 pub(crate) use levels::LEVEL_CODES;
 pub use levels::{
     AddressLevel, CityLevel, CustomerIdLevel, DateLevel, EmailLevel, IdLevel, Level, NameLevel,
@@ -396,6 +396,10 @@ impl<'a> Comparator<'a> {
         }
         if role == NameRole::Surname && x.stem == y.stem && x.gender != y.gender {
             return NameLevel::GenderForm as u8;
+        }
+        // Far-apart keys are settled by their shapes, without reading them.
+        if x.shape.bound(y.shape) < self.cfg.jw_low - 1e-9 {
+            return NameLevel::Different as u8;
         }
         let keys = &self.ds.name_keys;
         let (Some(kx), Some(ky)) = (keys.value(x.key), keys.value(y.key)) else {

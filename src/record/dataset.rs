@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::row::RawView;
 use super::stream::DatasetStream;
 use super::{Consent, InputField, Record, RecordId, RowRef};
+use crate::compare::Shape;
 use crate::error::{Error, ErrorKind, Result};
 use crate::normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, Email, IdKind, Identifier, LoyaltyId,
@@ -942,6 +943,9 @@ pub(crate) struct NameEntry {
     pub(crate) groups: &'static [u16],
     /// Gender of the surname ending.
     pub(crate) gender: SurnameGender,
+    /// The transliteration key's shape, for a similarity bound that needs
+    /// no key text.
+    pub(crate) shape: Shape,
 }
 
 impl NameEntry {
@@ -1340,7 +1344,9 @@ fn intern_name(
     let id = names.intern_ref(text)?;
     if id as usize == name_info.len() {
         let first = n.tokens().first();
-        let key = name_keys.intern(n.translit_key().into_boxed_str())?;
+        let key_text = n.translit_key();
+        let shape = Shape::of(&key_text);
+        let key = name_keys.intern(key_text.into_boxed_str())?;
         let stem = name_keys.intern(
             first
                 .map(|t| t.surname_stem())
@@ -1360,6 +1366,7 @@ fn intern_name(
             phonetic,
             groups: first.map_or(&[], |t| t.nickname_groups()),
             gender: first.map_or(SurnameGender::Unknown, |t| t.surname_gender()),
+            shape,
         });
     }
     Ok(id)
