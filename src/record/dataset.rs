@@ -295,7 +295,7 @@ impl DatasetBuilder {
     /// value cap outside 1–255.
     pub fn build(&self, records: Vec<Record>) -> Result<Dataset> {
         let mut stream = self.stream()?;
-        stream.push(records)?;
+        stream.push_last(records)?;
         stream.finish()
     }
 

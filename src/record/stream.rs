@@ -123,15 +123,29 @@ impl DatasetStream {
     /// # Errors
     /// [`ErrorKind::TooMany`] past 4,294,967,294 records, distinct values
     /// or identifier values, or 65,535 sources.
-    pub fn push(&mut self, mut records: Vec<Record>) -> Result<()> {
+    pub fn push(&mut self, records: Vec<Record>) -> Result<()> {
+        self.push_records(records, false)
+    }
+
+    /// [`DatasetStream::push`] of the stream's last batch
+    /// ([`DatasetBuilder::build`]): its last chunk's raw texts are not
+    /// remembered, as no chunk would look them up (a build of a few
+    /// records, as the incremental store makes per addition, then copies
+    /// no text into the cache).
+    pub(super) fn push_last(&mut self, records: Vec<Record>) -> Result<()> {
+        self.push_records(records, true)
+    }
+
+    fn push_records(&mut self, mut records: Vec<Record>, last: bool) -> Result<()> {
         check_len(self.staged.len().saturating_add(records.len()), "records")?;
-        for chunk in records.chunks_mut(CHUNK) {
+        let chunks = records.len().div_ceil(CHUNK);
+        for (k, chunk) in records.chunks_mut(CHUNK).enumerate() {
             let (builder, today, cache) = (&self.builder, self.today, &self.cache);
             let parsed = chunk
                 .par_iter_mut()
                 .map(|r| builder.parse_record(r, today, cache))
                 .collect();
-            self.intern(parsed)?;
+            self.intern(parsed, !(last && k + 1 == chunks))?;
         }
         // What is left of the records is freed off the sequential path.
         records.into_par_iter().for_each(drop);
@@ -170,17 +184,20 @@ impl DatasetStream {
                 .par_iter()
                 .map(|r| builder.parse_row(r, today, cache))
                 .collect();
-            self.intern(parsed)?;
+            self.intern(parsed, true)?;
         }
         Ok(())
     }
 
-    /// Interns one chunk's parsed values and remembers its raw texts.
-    fn intern(&mut self, mut parsed: Vec<Parsed<'_>>) -> Result<()> {
+    /// Interns one chunk's parsed values and, with `learn`, remembers its
+    /// raw texts.
+    fn intern(&mut self, mut parsed: Vec<Parsed<'_>>, learn: bool) -> Result<()> {
         let start = self.staged.len();
         self.staged.push_staged(&mut parsed)?;
-        let rows = self.staged.rows.get(start..).unwrap_or_default();
-        self.cache.learn(&parsed, rows);
+        if learn {
+            let rows = self.staged.rows.get(start..).unwrap_or_default();
+            self.cache.learn(&parsed, rows);
+        }
         // What is left of the parsed values is freed off the sequential path.
         parsed.into_par_iter().for_each(drop);
         Ok(())
