@@ -88,7 +88,10 @@ fn malformed_rows_are_counted_by_line_and_skipped() {
     bytes.extend_from_slice(b"3,tg,\xFF\xFE,89123456789\n");
     bytes.extend_from_slice(format!("4,tg,{},89123456789\n", "x".repeat(10 << 20)).as_bytes());
     bytes.extend_from_slice(b"1,tg,,89123456789\n");
-    bytes.extend_from_slice(b"5,telegram,,8 912 345-67-89");
+    bytes.extend_from_slice(b"5,telegram,,8 912 345-67-89\n");
+    // Valid UTF-8 as a whole, not cell by cell: a character cut in two by
+    // the comma between two cells.
+    bytes.extend_from_slice(b"6,tg\xD0,\x90,89123456789");
     std::fs::write(&input, bytes).unwrap();
     let out = scratch("bad-out.csv");
     let (ok, stderr) = run(&[input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
@@ -98,6 +101,7 @@ fn malformed_rows_are_counted_by_line_and_skipped() {
         "line 4: invalid UTF-8",
         "line 5: cell too large",
         "line 6: duplicate record_id",
+        "line 8: invalid UTF-8",
     ] {
         assert!(stderr.contains(expected), "{expected} in {stderr}");
     }

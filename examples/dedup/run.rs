@@ -670,15 +670,10 @@ impl Input<'_> {
             });
             for batch in rx {
                 let (batch, read) = batch?;
-                // Cells as text (one UTF-8 check per row), then rows read
-                // from them in place.
-                let texts: Vec<(u64, Result<csv::StringRecord, &'static str>)> = batch
-                    .into_par_iter()
-                    .map(|(line, row)| (line, row.and_then(|row| self.text(row, &columns))))
-                    .collect();
-                let built: Vec<(u64, Result<RowRef<'_>, String>)> = texts
+                // Rows read from the cells in place, in parallel.
+                let built: Vec<(u64, Result<RowRef<'_>, String>)> = batch
                     .par_iter()
-                    .map(|(line, text)| (*line, row_of(text, &columns, *line)))
+                    .map(|(line, row)| (*line, self.row(row, &columns, *line)))
                     .collect();
                 let (mut lines, mut rows) = (
                     Vec::with_capacity(built.len()),
@@ -698,11 +693,7 @@ impl Input<'_> {
                 drop(rows);
                 // The buffers go back for the reader to refill (it may have
                 // finished: then they are dropped).
-                let back = texts
-                    .into_par_iter()
-                    .map(|(line, text)| (line, text.map(csv::StringRecord::into_byte_record)))
-                    .collect();
-                let _ = back_tx.send(back);
+                let _ = back_tx.send(batch);
                 if args.strict
                     && let Some(m) = malformed.first()
                 {
@@ -738,19 +729,36 @@ impl Input<'_> {
             .collect())
     }
 
-    /// A row's cells as text, or why they cannot be read.
-    fn text(
+    /// One row read from its cells where the reader put them, or why it
+    /// is malformed. Rows without a `record_id` column are named by their
+    /// line.
+    fn row<'t>(
         &self,
-        row: csv::ByteRecord,
+        row: &'t Result<csv::ByteRecord, &'static str>,
         columns: &[Option<InputField>],
-    ) -> Result<csv::StringRecord, &'static str> {
+        line: u64,
+    ) -> Result<RowRef<'t>, String> {
+        let row = row.as_ref().map_err(|e| (*e).to_owned())?;
         if row.len() != columns.len() {
-            return Err("wrong number of fields");
+            return Err("wrong number of fields".into());
         } else if row.iter().any(|c| c.len() > self.args.max_cell_bytes) {
-            return Err("cell too large");
+            return Err("cell too large".into());
         }
-        // One validation per row (an all-ASCII row is checked in one pass).
-        csv::StringRecord::from_byte_record(row).map_err(|_| "invalid UTF-8")
+        // One UTF-8 check per row (an all-ASCII row in one pass); each cell
+        // is then a slice of the checked text, and a cell that would cut a
+        // character in two (valid text as a whole, not cell by cell) is
+        // invalid too.
+        let text = std::str::from_utf8(row.as_slice()).map_err(|_| "invalid UTF-8".to_owned())?;
+        let whole = |i: usize| {
+            row.range(i)
+                .is_some_and(|r| text.is_char_boundary(r.start) && text.is_char_boundary(r.end))
+        };
+        if !(0..row.len()).all(whole) {
+            return Err("invalid UTF-8".into());
+        }
+        // Every range was just checked to fall on character boundaries.
+        let cells = (0..row.len()).map(|i| row.range(i).and_then(|r| text.get(r)).unwrap_or(""));
+        RowRef::new(columns, cells, || format!("line{line}")).map_err(|e| e.to_string())
     }
 
     /// Owned records of `rows` (hashed, with `--hash-key`).
@@ -762,17 +770,6 @@ impl Input<'_> {
             })
             .collect()
     }
-}
-
-/// One row read from its cells, or why it is malformed. Rows without a
-/// `record_id` column are named by their line.
-fn row_of<'t>(
-    text: &'t Result<csv::StringRecord, &'static str>,
-    columns: &[Option<InputField>],
-    line: u64,
-) -> Result<RowRef<'t>, String> {
-    let text = text.as_ref().map_err(|e| (*e).to_owned())?;
-    RowRef::new(columns, text.iter(), || format!("line{line}")).map_err(|e| e.to_string())
 }
 
 /// Prints the read summary; with `--strict`, fails on the first malformed row.
