@@ -422,7 +422,6 @@ impl DatasetBuilder {
                 }
                 match usable(PersonName::parse(raw)) {
                     Ok(n) => {
-                        p.name_text[slot] = Some(n.to_string());
                         p.names[slot] = Some(n);
                         p.raw_names[slot] = Some(raw);
                     }
@@ -435,14 +434,12 @@ impl DatasetBuilder {
             && p.name_ids == [NONE; 3]
         {
             match usable(PersonName::parse(full)) {
-                Ok(n) => {
-                    p.names = split_full_name(&n);
-                    for (text, name) in p.name_text.iter_mut().zip(&p.names) {
-                        *text = name.as_ref().map(ToString::to_string);
-                    }
-                }
+                Ok(n) => p.names = split_full_name(&n),
                 Err(e) => p.reject(IdKind::Name, full, Excluded::Rejected(e)),
             }
+        }
+        for (text, name) in p.name_text.iter_mut().zip(&p.names) {
+            *text = name.as_ref().map(ToString::to_string);
         }
         if let Some(raw) = r.single(InputField::Dob) {
             match usable(BirthDate::parse_at(raw, self.date_order, today)) {
