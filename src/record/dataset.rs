@@ -775,9 +775,9 @@ impl RawCache {
         if let Some(raw) = raw
             && id != NONE
             && map.len() < RawCache::MAX
-            && !map.contains_key(raw)
+            && let hashbrown::hash_map::EntryRef::Vacant(slot) = map.entry_ref(raw)
         {
-            map.insert(raw.into(), id);
+            slot.insert(id);
         }
     }
 }
