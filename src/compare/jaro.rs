@@ -30,8 +30,7 @@ pub(crate) fn jaro_winkler_from(a: &str, b: &str, floor: f64) -> f64 {
         } else {
             upper_bound(a.chars().map(u32::from), b.chars().map(u32::from))
         };
-        // A margin for rounding: the bound never decides a near tie.
-        if bound < floor - 1e-9 {
+        if settles_below(bound, floor) {
             return bound;
         }
     }
@@ -43,15 +42,39 @@ pub(crate) fn jaro_winkler_from(a: &str, b: &str, floor: f64) -> f64 {
     winkler(jaro(a, b), a.iter().zip(b))
 }
 
+/// Whether an upper bound on a similarity shows it below `floor`, with a
+/// margin for rounding: a bound never decides a near tie.
+pub(super) fn settles_below(bound: f64, floor: f64) -> bool {
+    bound < floor - 1e-9
+}
+
 /// The Winkler boost of a Jaro similarity, by the common prefix (up to
 /// four characters) of the two strings' characters, paired.
 fn winkler<T: PartialEq>(sim: f64, pairs: impl Iterator<Item = (T, T)>) -> f64 {
+    boost(sim, pairs.take(4).take_while(|(x, y)| x == y).count())
+}
+
+/// A Jaro similarity with the Winkler boost of a `prefix`-character
+/// common prefix (at most four).
+fn boost(sim: f64, prefix: usize) -> f64 {
     if sim > 0.7 {
-        let prefix = pairs.take(4).take_while(|(x, y)| x == y).count();
         sim + 0.1 * prefix as f64 * (1.0 - sim)
     } else {
         sim
     }
+}
+
+/// The Jaro similarity of `m` matches without transpositions between
+/// strings of `na` and `nb` characters (both above zero): what bounds the
+/// similarity of `m` possible matches.
+fn jaro_of_matches(m: f64, na: f64, nb: f64) -> f64 {
+    (m / na + m / nb + 1.0) / 3.0
+}
+
+/// A character's bit in a folded 64-bit character set (a collision only
+/// loosens the bounds that use the set).
+fn bit(c: u32) -> u64 {
+    1u64 << (c % 64)
 }
 
 /// At least the Jaro–Winkler similarity of two strings given by their
@@ -62,9 +85,6 @@ fn upper_bound<I>(a: I, b: I) -> f64
 where
     I: Iterator<Item = u32> + Clone,
 {
-    // Characters as bits of a 64-bit set (folded: a collision only
-    // loosens the bound).
-    let bit = |c: u32| 1u64 << (c % 64);
     let set = |s: I| s.fold(0u64, |m, c| m | bit(c));
     let (sa, sb) = (set(a.clone()), set(b.clone()));
     let (mut na, mut ma, mut nb, mut mb) = (0usize, 0usize, 0usize, 0usize);
@@ -82,7 +102,7 @@ where
     } else if m == 0.0 {
         return 0.0;
     }
-    winkler((m / na as f64 + m / nb as f64 + 1.0) / 3.0, a.zip(b))
+    winkler(jaro_of_matches(m, na as f64, nb as f64), a.zip(b))
 }
 
 /// What a bound on the similarity needs of a string, kept beside it so a
@@ -97,7 +117,7 @@ pub(crate) struct Shape {
 impl Shape {
     pub(crate) fn of(s: &str) -> Shape {
         s.chars().fold(Shape::default(), |sh, c| Shape {
-            set: sh.set | 1u64 << (u32::from(c) % 64),
+            set: sh.set | bit(u32::from(c)),
             len: sh.len.saturating_add(1),
         })
     }
@@ -120,12 +140,10 @@ impl Shape {
         if m == 0.0 {
             return 0.0;
         }
-        let jaro = (m / f64::from(self.len) + m / f64::from(other.len) + 1.0) / 3.0;
-        if jaro > 0.7 {
-            jaro + 0.4 * (1.0 - jaro)
-        } else {
-            jaro
-        }
+        boost(
+            jaro_of_matches(m, f64::from(self.len), f64::from(other.len)),
+            4,
+        )
     }
 }
 

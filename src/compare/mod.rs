@@ -11,6 +11,7 @@ mod levels;
 
 use serde::{Deserialize, Serialize};
 
+use jaro::settles_below;
 pub(crate) use jaro::{Shape, jaro_winkler_from};
 pub(crate) use levels::LEVEL_CODES;
 pub use levels::{
@@ -398,7 +399,7 @@ impl<'a> Comparator<'a> {
             return NameLevel::GenderForm as u8;
         }
         // Far-apart keys are settled by their shapes, without reading them.
-        if x.shape.bound(y.shape) < self.cfg.jw_low - 1e-9 {
+        if settles_below(x.shape.bound(y.shape), self.cfg.jw_low) {
             return NameLevel::Different as u8;
         }
         let keys = &self.ds.name_keys;
