@@ -230,11 +230,17 @@ impl InputField {
             }
             .into());
         }
-        Ok(if self == InputField::EmailHash {
-            super::HASHED_EMAIL
-        } else {
-            super::HASHED_PHONE
-        })
+        Ok(self.hashed_system())
+    }
+
+    /// The customer-ID system the values of a hash field are kept under
+    /// ([`HASHED_PHONE`](super::HASHED_PHONE) for `phone_hash`,
+    /// [`HASHED_EMAIL`](super::HASHED_EMAIL) otherwise).
+    pub(super) const fn hashed_system(self) -> &'static str {
+        match self {
+            InputField::PhoneHash => super::HASHED_PHONE,
+            _ => super::HASHED_EMAIL,
+        }
     }
 
     /// `consent` with one `consent` or `opt_out` channel added.

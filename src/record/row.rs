@@ -125,8 +125,8 @@ impl<'a> RowRef<'a> {
                         }
                     }
                 }
-                // A cell of separators or spaces only is held too: it
-                // reads as no value.
+                // Empty cells are skipped (a cell of separators or spaces
+                // only is held, and reads as no value).
                 _ if cell.is_empty() => {}
                 InputField::EmailHash | InputField::PhoneHash => {
                     if let Some(e) = cell_values(cell).find_map(|v| field.hash_system(v).err()) {
@@ -305,15 +305,16 @@ impl<'a> RawView<'a> {
                         InputField::CustomerId => cell_values(cell).for_each(|v| f(r.source, v)),
                         InputField::EmailHash | InputField::PhoneHash => {
                             for v in cell_values(cell) {
-                                // `new` checked each value is 64 hex digits.
-                                let Ok(system) = field.hash_system(v) else {
+                                // `new` checked each value is 64 hex digits
+                                // (ASCII, so lower-casing keeps it UTF-8).
+                                let mut lower = [0u8; 64];
+                                let Some(lower) = lower.get_mut(..v.len()) else {
                                     continue;
                                 };
-                                let mut lower = [0u8; 64];
                                 lower.copy_from_slice(v.as_bytes());
                                 lower.make_ascii_lowercase();
-                                if let Ok(v) = std::str::from_utf8(&lower) {
-                                    f(system, v);
+                                if let Ok(v) = std::str::from_utf8(lower) {
+                                    f(field.hashed_system(), v);
                                 }
                             }
                         }
