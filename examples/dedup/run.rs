@@ -749,15 +749,13 @@ impl Input<'_> {
         // character in two (valid text as a whole, not cell by cell) is
         // invalid too.
         let text = std::str::from_utf8(row.as_slice()).map_err(|_| "invalid UTF-8".to_owned())?;
-        let whole = |i: usize| {
-            row.range(i)
-                .is_some_and(|r| text.is_char_boundary(r.start) && text.is_char_boundary(r.end))
-        };
-        if !(0..row.len()).all(whole) {
+        // `None` where the cell's range does not fall on character boundaries.
+        let cell = |i: usize| row.range(i).and_then(|r| text.get(r));
+        if (0..row.len()).any(|i| cell(i).is_none()) {
             return Err("invalid UTF-8".into());
         }
-        // Every range was just checked to fall on character boundaries.
-        let cells = (0..row.len()).map(|i| row.range(i).and_then(|r| text.get(r)).unwrap_or(""));
+        // Every cell was just checked to be a slice of the text.
+        let cells = (0..row.len()).map(|i| cell(i).unwrap_or(""));
         RowRef::new(columns, cells, || format!("line{line}")).map_err(|e| e.to_string())
     }
 
