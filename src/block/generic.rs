@@ -350,7 +350,7 @@ pub(crate) fn verdict(
     // of one date (`19160822` / `19160882`) are one person, not several.
     let text = ev.name_text;
     let similar_names = |a: u32, b: u32| match (text(a), text(b)) {
-        (Some(x), Some(y)) => crate::compare::jaro_winkler_from(x, y, SAME_NAME_JW) >= SAME_NAME_JW,
+        (Some(x), Some(y)) => crate::compare::jaro_winkler_reaches(x, y, SAME_NAME_JW),
         _ => false,
     };
     let similar_dates =

@@ -773,9 +773,7 @@ impl Constraints<'_> {
         }
         let keys = &self.ds.name_keys;
         match (keys.value(a.key), keys.value(b.key)) {
-            (Some(p), Some(q)) => {
-                crate::compare::jaro_winkler_from(p, q, SAME_FIRST_NAME_JW) >= SAME_FIRST_NAME_JW
-            }
+            (Some(p), Some(q)) => crate::compare::jaro_winkler_reaches(p, q, SAME_FIRST_NAME_JW),
             _ => true,
         }
     }

@@ -42,6 +42,11 @@ pub(crate) fn jaro_winkler_from(a: &str, b: &str, floor: f64) -> f64 {
     winkler(jaro(a, b), a.iter().zip(b))
 }
 
+/// Whether the Jaro–Winkler similarity of two strings reaches `threshold`.
+pub(crate) fn jaro_winkler_reaches(a: &str, b: &str, threshold: f64) -> bool {
+    jaro_winkler_from(a, b, threshold) >= threshold
+}
+
 /// Whether an upper bound on a similarity shows it below `floor`, with a
 /// margin for rounding: a bound never decides a near tie.
 pub(super) fn settles_below(bound: f64, floor: f64) -> bool {

@@ -11,8 +11,8 @@ mod levels;
 
 use serde::{Deserialize, Serialize};
 
-use jaro::settles_below;
-pub(crate) use jaro::{Shape, jaro_winkler_from};
+pub(crate) use jaro::{Shape, jaro_winkler_reaches};
+use jaro::{jaro_winkler_from, settles_below};
 pub(crate) use levels::LEVEL_CODES;
 pub use levels::{
     AddressLevel, CityLevel, CustomerIdLevel, DateLevel, EmailLevel, IdLevel, Level, NameLevel,
@@ -646,7 +646,7 @@ fn address_level(x: &str, y: &str) -> u8 {
             used_y & (1 << b) == 0
                 && !is_number(u)
                 && fuzzy_ok(u)
-                && jaro_winkler_from(t, u, 0.9) >= 0.9
+                && jaro_winkler_reaches(t, u, 0.9)
         });
         if let Some(b) = hit {
             used_y |= 1 << b;
