@@ -6,6 +6,7 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
+use super::interner::Interner;
 use super::row::RawView;
 use super::stream::DatasetStream;
 use super::{Consent, InputField, Record, RecordId, RowRef};
@@ -799,112 +800,6 @@ fn pack_seen(t: Option<i64>) -> i64 {
     t.unwrap_or(UNSEEN)
 }
 
-/// Dense IDs for distinct values, in first-seen order.
-///
-/// Each value is stored once: the hash table holds IDs only and finds
-/// values through `values` (a map keyed by the values would hold every
-/// string twice — at 10M records, hundreds of megabytes).
-#[derive(Clone)]
-pub(crate) struct Interner<K> {
-    table: hashbrown::HashTable<u32>,
-    values: Vec<K>,
-}
-
-impl<K> fmt::Debug for Interner<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Interner")
-            .field("values", &self.values.len())
-            .finish()
-    }
-}
-
-impl<K> Default for Interner<K> {
-    fn default() -> Self {
-        Interner {
-            table: hashbrown::HashTable::new(),
-            values: Vec::new(),
-        }
-    }
-}
-
-fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(key)
-}
-
-impl<K: Hash + Eq> Interner<K> {
-    pub(crate) fn intern(&mut self, key: K) -> Result<u32> {
-        let hash = hash_of(&key);
-        let values = &self.values;
-        if let Some(&id) = self.table.find(hash, |&id| values[id as usize] == key) {
-            return Ok(id);
-        }
-        self.insert(hash, key)
-    }
-
-    /// As [`Interner::intern`], allocating the owned key only for a new value.
-    pub(crate) fn intern_ref<Q>(&mut self, key: &Q) -> Result<u32>
-    where
-        K: std::borrow::Borrow<Q> + for<'q> From<&'q Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        // `Borrow` promises equal hashes for the owned and borrowed forms.
-        let hash = hash_of(key);
-        let values = &self.values;
-        if let Some(&id) = self
-            .table
-            .find(hash, |&id| values[id as usize].borrow() == key)
-        {
-            return Ok(id);
-        }
-        self.insert(hash, K::from(key))
-    }
-
-    fn insert(&mut self, hash: u64, key: K) -> Result<u32> {
-        check_len(self.values.len(), "distinct values")?;
-        // `check_len` bounds the length below u32::MAX.
-        let id = self.values.len() as u32;
-        self.values.push(key);
-        let values = &self.values;
-        self.table
-            .insert_unique(hash, id, |&i| hash_of(&values[i as usize]));
-        Ok(id)
-    }
-
-    /// Room for `additional` more distinct values without growing, when
-    /// the memory can be had (a hint: a failed reservation is skipped).
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        if self.values.try_reserve(additional).is_ok() {
-            let values = &self.values;
-            // A failure leaves the table as it was, which is all a hint needs.
-            let _ = self
-                .table
-                .try_reserve(additional, |&i| hash_of(&values[i as usize]));
-        }
-    }
-
-    pub(crate) fn value(&self, id: u32) -> Option<&K> {
-        self.values.get(id as usize)
-    }
-
-    /// Keeps the values `order` lists (old IDs, each once), renumbered by
-    /// their position in it; `new_id` maps every old ID to its new one, or
-    /// [`NONE`] for a value no longer held.
-    pub(crate) fn reorder(&mut self, order: &[u32], new_id: &[u32]) {
-        // A gather (independent loads), not an in-place cycle walk (a chain
-        // of dependent cache misses: seconds at millions of values).
-        self.values = gather(std::mem::take(&mut self.values), order);
-        self.table.retain(|v| {
-            *v = new_id[*v as usize];
-            *v != NONE
-        });
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.values.len()
-    }
-}
-
 /// One record's fixed-size matching data: 36 bytes, so a comparison touches
 /// one cache line per side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1147,6 +1042,12 @@ impl Dataset {
         let len = (self.name_info.len(), self.customer_system.len());
         hint(&mut self.name_info, scale(len.0));
         hint(&mut self.customer_system, scale(len.1));
+        // Half the scaled count for the dictionaries: a first batch holds
+        // mostly first sightings (a person's records are spread through a
+        // file), so scaling it overestimates, and a table's slots are all
+        // touched once values land in them; growing past a short estimate
+        // moves slots, never rehashes a value.
+        let half = |held: usize| scale(held) / 2;
         for interner in [
             &mut self.emails,
             &mut self.email_locals,
@@ -1155,11 +1056,11 @@ impl Dataset {
             &mut self.name_keys,
             &mut self.address_keys,
         ] {
-            interner.reserve(scale(interner.len()));
+            interner.reserve(half(interner.len()));
         }
-        self.phones.reserve(scale(self.phones.len()));
-        self.devices.reserve(scale(self.devices.len()));
-        self.customer_ids.reserve(scale(self.customer_ids.len()));
+        self.phones.reserve(half(self.phones.len()));
+        self.devices.reserve(half(self.devices.len()));
+        self.customer_ids.reserve(half(self.customer_ids.len()));
     }
 
     /// Interns a batch of parsed records at the end, in arrival order (the
@@ -1176,7 +1077,20 @@ impl Dataset {
         let (contacts, names) = rayon::join(
             || -> Result<Vec<u32>> {
                 let mut out = Vec::with_capacity(shared.len() * 6);
-                for p in shared {
+                for (k, p) in shared.iter().enumerate() {
+                    if let Some(ahead) = shared.get(k + AHEAD) {
+                        for e in &ahead.emails {
+                            self.emails.prefetch(e.as_str());
+                        }
+                        for d in &ahead.devices {
+                            self.devices.prefetch(d);
+                        }
+                    }
+                    if let Some(ahead) = shared.get(k + AHEAD / 2) {
+                        for e in &ahead.emails {
+                            self.emails.prefetch_value(e.as_str());
+                        }
+                    }
                     out.push(self.sources.intern_ref(p.source)?);
                     let at = open_slot(&mut out);
                     for e in &p.emails {
@@ -1210,7 +1124,39 @@ impl Dataset {
             },
             || -> Result<Vec<u32>> {
                 let mut out = Vec::with_capacity(shared.len() * 10);
-                for p in shared {
+                for (k, p) in shared.iter().enumerate() {
+                    if let Some(ahead) = shared.get(k + AHEAD) {
+                        for ph in &ahead.phones {
+                            self.phones.prefetch(&ph.e164());
+                        }
+                        for l in &ahead.loyalty {
+                            self.loyalty.prefetch(l.as_str());
+                        }
+                        for (name, text) in ahead.names.iter().zip(&ahead.name_text) {
+                            if let (Some(_), Some(text)) = (name, text) {
+                                self.names.prefetch(text.as_str());
+                            }
+                        }
+                        if let Some(k) = &ahead.address_key {
+                            self.address_keys.prefetch(k.as_str());
+                        }
+                    }
+                    if let Some(ahead) = shared.get(k + AHEAD / 2) {
+                        for ph in &ahead.phones {
+                            self.phones.prefetch_value(&ph.e164());
+                        }
+                        for l in &ahead.loyalty {
+                            self.loyalty.prefetch_value(l.as_str());
+                        }
+                        for (name, text) in ahead.names.iter().zip(&ahead.name_text) {
+                            if let (Some(_), Some(text)) = (name, text) {
+                                self.names.prefetch_value(text.as_str());
+                            }
+                        }
+                        if let Some(k) = &ahead.address_key {
+                            self.address_keys.prefetch_value(k.as_str());
+                        }
+                    }
                     let at = open_slot(&mut out);
                     for ph in &p.phones {
                         push_distinct(&mut out, at, self.phones.intern(ph.e164())?);

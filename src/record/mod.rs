@@ -10,6 +10,7 @@
 
 mod dataset;
 mod fields;
+mod interner;
 mod row;
 mod stream;
 

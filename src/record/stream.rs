@@ -642,7 +642,7 @@ mod tests {
 
     use super::*;
     use crate::InputField;
-    use crate::record::dataset::Interner;
+    use crate::record::interner::Interner;
 
     fn all<K: Clone + std::hash::Hash + Eq>(i: &Interner<K>) -> Vec<K> {
         // Interned IDs are below u32::MAX.
