@@ -298,8 +298,37 @@ impl<'a> Comparator<'a> {
                 self.prefetch_entries(a);
                 self.prefetch_entries(b);
             }
+            if let Some(ahead) = pairs.get(k + AHEAD / 4) {
+                let (a, b) = ends(ahead);
+                self.prefetch_contacts(a);
+                self.prefetch_contacts(b);
+            }
             let (a, b) = ends(p);
             each(k, self.compare(a, b));
+        }
+    }
+
+    /// Starts loading what comparing a record's e-mails and phones reads
+    /// past its identifier IDs when the other record shares none of them:
+    /// the e-mails' local-part IDs and the phone numbers (reads its
+    /// identifier IDs: best once [`Comparator::prefetch_entries`] has
+    /// brought them in).
+    #[inline]
+    fn prefetch_contacts(&self, ix: RecordIx) {
+        let ds = self.ds;
+        if ds.rows.get(ix as usize).is_none() {
+            return;
+        }
+        let [emails, phones, ..] = ds.all_slot_values(ix);
+        for &e in emails {
+            if let Some(l) = ds.email_local.get(e as usize) {
+                prefetch(l);
+            }
+        }
+        for &p in phones {
+            if let Some(v) = ds.phones.value(p) {
+                prefetch(v);
+            }
         }
     }
 

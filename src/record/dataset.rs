@@ -1086,11 +1086,6 @@ impl Dataset {
                             self.devices.prefetch(d);
                         }
                     }
-                    if let Some(ahead) = shared.get(k + AHEAD / 2) {
-                        for e in &ahead.emails {
-                            self.emails.prefetch_value(e.as_str());
-                        }
-                    }
                     out.push(self.sources.intern_ref(p.source)?);
                     let at = open_slot(&mut out);
                     for e in &p.emails {
@@ -1139,22 +1134,6 @@ impl Dataset {
                         }
                         if let Some(k) = &ahead.address_key {
                             self.address_keys.prefetch(k.as_str());
-                        }
-                    }
-                    if let Some(ahead) = shared.get(k + AHEAD / 2) {
-                        for ph in &ahead.phones {
-                            self.phones.prefetch_value(&ph.e164());
-                        }
-                        for l in &ahead.loyalty {
-                            self.loyalty.prefetch_value(l.as_str());
-                        }
-                        for (name, text) in ahead.names.iter().zip(&ahead.name_text) {
-                            if let (Some(_), Some(text)) = (name, text) {
-                                self.names.prefetch_value(text.as_str());
-                            }
-                        }
-                        if let Some(k) = &ahead.address_key {
-                            self.address_keys.prefetch_value(k.as_str());
                         }
                     }
                     let at = open_slot(&mut out);

@@ -114,25 +114,6 @@ impl<K: Hash + Eq> Interner<K> {
         }
     }
 
-    /// Starts loading the stored value `key` would be compared with, the
-    /// first in its home slot with its short hash: a hint for a caller that
-    /// called [`Interner::prefetch`] some steps earlier (the slot is read
-    /// here, so it had better be in the cache). Changes nothing.
-    #[inline]
-    pub(crate) fn prefetch_value<Q>(&self, key: &Q)
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Hash + ?Sized,
-    {
-        let h = short_hash(key);
-        if let Some(&s) = self.slots.get(home(h, self.slots.len()))
-            && (s >> 32) as u32 == h
-            && let Some(v) = self.values.get((s as u32).wrapping_sub(1) as usize)
-        {
-            prefetch(v);
-        }
-    }
-
     /// `Ok(id)` of `key`, or `Err(slot)`: the empty slot it would go in
     /// (`usize::MAX` when the table has no slots).
     fn find<Q>(&self, h: u32, key: &Q) -> std::result::Result<u32, usize>
