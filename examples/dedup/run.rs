@@ -891,16 +891,25 @@ fn write_clusters(
     drop(out);
     let (ids, labels) = (ds.record_ids(), clusters.labels());
     let format = |chunk: &[u32]| -> anyhow::Result<Vec<u8>> {
+        // Each record's ID and label first, by independent loads the CPU
+        // overlaps (at millions of records each is a cache miss), then the
+        // formatting over what is now in cache.
+        let rows: Vec<(&str, u32)> = chunk
+            .iter()
+            .map(|&ix| {
+                let (id, l) = (ids.get(ix as usize), labels.get(ix as usize));
+                let (Some(id), Some(&l)) = (id, l) else {
+                    bail!("record without identity");
+                };
+                Ok((id.as_str(), l))
+            })
+            .collect::<anyhow::Result<_>>()?;
         let mut out = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 32));
         let mut label = String::new();
-        for &ix in chunk {
-            let (id, l) = (ids.get(ix as usize), labels.get(ix as usize));
-            let (Some(id), Some(&l)) = (id, l) else {
-                bail!("record without identity");
-            };
+        for (id, l) in rows {
             label.clear();
             std::fmt::Write::write_fmt(&mut label, format_args!("{l}"))?;
-            out.write_record([id.as_str(), label.as_str()])?;
+            out.write_record([id, label.as_str()])?;
         }
         Ok(out.into_inner().map_err(|e| e.into_error())?)
     };
