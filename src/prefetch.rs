@@ -13,6 +13,13 @@
 /// for half as far ahead, once the row has arrived.
 pub(crate) const AHEAD: usize = 16;
 
+/// Records from which the comparison loop asks for pairs ahead. Below, what
+/// it reads sits in the caches anyway and the hints only cost instructions:
+/// measured on 2 cores, the loop was faster without them at 99k records
+/// (u sample 0.055 against 0.063 s), even at 178k and faster with them at
+/// 294k (0.073 against 0.085 s) and 1M (0.125 against 0.20 s).
+pub(crate) const PREFETCH_FROM_RECORDS: usize = 1 << 17;
+
 /// Asks the CPU to start loading the cache line holding `value`, so that a
 /// read of it some hundred cycles later hits the cache. A hint only: it
 /// reads nothing into the program and never changes a result.
