@@ -223,6 +223,9 @@ pub struct Comparator<'a> {
     pub(crate) ds: &'a Dataset,
     generic: &'a GenericValues,
     cfg: CompareConfig,
+    /// Whether the comparison loop asks for pairs ahead: datasets of
+    /// [`PREFETCH_FROM_RECORDS`] records or more.
+    prefetch: bool,
 }
 
 impl<'a> Comparator<'a> {
@@ -236,7 +239,12 @@ impl<'a> Comparator<'a> {
         cfg: CompareConfig,
     ) -> Result<Comparator<'a>> {
         cfg.validate()?;
-        Ok(Comparator { ds, generic, cfg })
+        Ok(Comparator {
+            ds,
+            generic,
+            cfg,
+            prefetch: ds.len() >= PREFETCH_FROM_RECORDS,
+        })
     }
 
     /// The dataset compared.
@@ -289,7 +297,7 @@ impl<'a> Comparator<'a> {
         ends: impl Fn(&P) -> (RecordIx, RecordIx),
         mut each: impl FnMut(usize, ComparisonVector),
     ) {
-        if self.ds.len() < PREFETCH_FROM_RECORDS {
+        if !self.prefetch {
             for (k, p) in pairs.iter().enumerate() {
                 let (a, b) = ends(p);
                 each(k, self.compare(a, b));
@@ -339,6 +347,14 @@ impl<'a> Comparator<'a> {
                 prefetch(v);
             }
         }
+    }
+
+    /// The same comparator with prefetching on or off whatever the
+    /// dataset's size (tests of the prefetching loop on small data).
+    #[cfg(test)]
+    pub(crate) fn prefetching(mut self, on: bool) -> Self {
+        self.prefetch = on;
+        self
     }
 
     /// Starts loading what comparing a record reads after its row: its

@@ -294,3 +294,58 @@ fn vectors_set_and_reject_foreign_levels() {
     let cmp = Comparator::new(&ds, &g, CompareConfig::new()).unwrap();
     assert_eq!(cmp.compare(5, 9), ComparisonVector::default());
 }
+
+#[test]
+fn prefetching_changes_no_vector() {
+    // Records that agree and disagree in every way the loop reads: shared
+    // and near e-mails and phones, several values, names, dates, addresses.
+    let records: Vec<Record> = (0..300)
+        .map(|i| {
+            let mut r = Record::new(i.to_string(), "crm")
+                .email(format!("user{}@mail.ru", i / 2))
+                .phone(format!("+7 912 {:03}-{:02}-{:02}", i / 3, i % 7, i % 13))
+                .first_name(["Анна", "Anna", "Иван", "Олег", "Ольга"][i % 5])
+                .last_name(["Иванова", "Ivanova", "Петров", "Сидоров"][i % 4])
+                .birth_date(format!("19{:02}-0{}-1{}", 50 + i % 40, 1 + i % 9, i % 10))
+                .address(format!("ул. Ленина, д. {}", i % 23));
+            if i % 3 == 0 {
+                r = r
+                    .email(format!("other{}@bk.ru", i % 11))
+                    .phone("+7 495 223-45-67");
+            }
+            r
+        })
+        .collect();
+    let ds = DatasetBuilder::new().build(records).unwrap();
+    let generic = GenericValues::detect(&ds, &GenericConfig::new()).unwrap();
+    let pairs: Vec<CandidatePair> = (0..ds.len() as u32)
+        .flat_map(|a| {
+            (0..ds.len() as u32)
+                .step_by(7)
+                .map(move |b| CandidatePair { a, b, rule: 0 })
+        })
+        .collect();
+    let cmp = || Comparator::new(&ds, &generic, CompareConfig::new()).unwrap();
+    let with = cmp().prefetching(true).compare_pairs(&pairs);
+    let without = cmp().prefetching(false).compare_pairs(&pairs);
+    assert_eq!(with, without);
+    let one_by_one: Vec<ComparisonVector> = pairs.iter().map(|p| cmp().compare(p.a, p.b)).collect();
+    assert_eq!(with, one_by_one);
+    // Not every vector alike: the data exercises the levels.
+    assert!(
+        with.iter()
+            .any(|v| v.level(Field::Email) == Level::Email(EmailLevel::Exact))
+    );
+    assert!(
+        with.iter()
+            .any(|v| v.level(Field::Phone) == Level::Phone(PhoneLevel::Exact))
+    );
+    assert!(
+        with.iter()
+            .any(|v| v.level(Field::Phone) == Level::Phone(PhoneLevel::Different))
+    );
+    assert!(
+        with.iter()
+            .any(|v| v.level(Field::Phone) == Level::Phone(PhoneLevel::Generic))
+    );
+}
