@@ -130,6 +130,13 @@ impl UnionFind {
         }
     }
 
+    /// The size of the set whose root is `root` (1 for an index out of
+    /// range; meaningless for an element that is not a root).
+    #[inline]
+    pub(crate) fn root_size(&self, root: u32) -> u32 {
+        self.size.get(root as usize).copied().unwrap_or(1)
+    }
+
     /// The size of `x`'s set.
     pub fn set_size(&mut self, x: u32) -> u32 {
         let r = self.find(x);
