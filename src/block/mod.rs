@@ -946,63 +946,97 @@ fn merge(mut x: (Vec<u64>, RuleStats), mut y: (Vec<u64>, RuleStats)) -> (Vec<u64
 
 /// Rules' sorted, distinct packed pairs merged into one sorted list, each
 /// pair tagged with the first rule (in `lists` order) that found it.
-/// Merged two lists at a time, in rounds: each round's merges side by side.
 fn merge_first(lists: Vec<(u8, Vec<u64>)>) -> Vec<CandidatePair> {
-    let mut lists: Vec<Vec<CandidatePair>> = lists
-        .into_par_iter()
-        .map(|(rule, found)| {
-            found
-                .into_iter()
-                .map(|p| CandidatePair {
-                    a: (p >> 32) as u32,
-                    b: p as u32,
-                    rule,
-                })
-                .collect()
-        })
-        .collect();
-    while lists.len() > 1 {
-        // Adjacent lists in pairs (the earlier rules on the left), the
-        // last one alone when their number is odd.
-        let mut rounds = Vec::with_capacity(lists.len().div_ceil(2));
-        let mut it = lists.into_iter();
-        while let Some(left) = it.next() {
-            rounds.push((left, it.next().unwrap_or_default()));
-        }
-        lists = rounds
-            .into_par_iter()
-            .map(|(left, right)| merge_two(&left, &right))
-            .collect();
-    }
-    lists.pop().unwrap_or_default()
+    merge_first_in(lists, MERGE_PART)
 }
 
-/// One merge walk over two sorted lists of distinct pairs; a pair in both
-/// keeps `left`'s rule (rules on the left come first).
-fn merge_two(left: &[CandidatePair], right: &[CandidatePair]) -> Vec<CandidatePair> {
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut i, mut j) = (0, 0);
-    while i < left.len() && j < right.len() {
-        let (x, y) = (&left[i], &right[j]);
-        match (x.a, x.b).cmp(&(y.a, y.b)) {
-            std::cmp::Ordering::Less => {
-                out.push(*x);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(*y);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push(*x);
-                i += 1;
-                j += 1;
+/// Pairs per part of the key range [`merge_first`] merges on its own.
+const MERGE_PART: usize = 1 << 16;
+
+/// [`merge_first`] with the key range cut into parts of about `part` pairs
+/// of the longest list: each part's slices of every list are merged in one
+/// walk, the parts side by side, and the parts' results laid end to end.
+fn merge_first_in(lists: Vec<(u8, Vec<u64>)>, part: usize) -> Vec<CandidatePair> {
+    let longest = lists
+        .iter()
+        .map(|(_, l)| l.as_slice())
+        .max_by_key(|l| l.len())
+        .unwrap_or_default();
+    let parts = longest.len().div_ceil(part.max(1)).max(1);
+    // Part `p` holds the keys in `bounds[p - 1]..bounds[p]` (open-ended
+    // at both ends); distinct bounds, so no part is empty by construction.
+    let mut bounds: Vec<u64> = (1..parts)
+        .map(|k| longest[k * longest.len() / parts])
+        .collect();
+    bounds.dedup();
+    let pieces: Vec<Vec<CandidatePair>> = (0..=bounds.len())
+        .into_par_iter()
+        .map(|p| {
+            let lo = p.checked_sub(1).map(|q| bounds[q]);
+            let hi = bounds.get(p).copied();
+            let slices: Vec<(u8, &[u64])> = lists
+                .iter()
+                .map(|(rule, l)| {
+                    let start = lo.map_or(0, |lo| l.partition_point(|&x| x < lo));
+                    let end = hi.map_or(l.len(), |hi| l.partition_point(|&x| x < hi));
+                    (*rule, &l[start..end])
+                })
+                .collect();
+            merge_walk(&slices)
+        })
+        .collect();
+    // The rules' lists are merged: freed before the result is allocated.
+    drop(lists);
+    let total: usize = pieces.iter().map(Vec::len).sum();
+    let mut out = vec![
+        CandidatePair {
+            a: 0,
+            b: 0,
+            rule: 0
+        };
+        total
+    ];
+    let mut rest: &mut [CandidatePair] = &mut out;
+    let mut jobs = Vec::with_capacity(pieces.len());
+    for piece in &pieces {
+        let (head, tail) = rest.split_at_mut(piece.len());
+        jobs.push((head, piece));
+        rest = tail;
+    }
+    jobs.into_par_iter()
+        .for_each(|(head, piece)| head.copy_from_slice(piece));
+    out
+}
+
+/// One walk over sorted, distinct lists: every key once, ascending, with
+/// the rule of the first list holding it.
+fn merge_walk(lists: &[(u8, &[u64])]) -> Vec<CandidatePair> {
+    let mut at = vec![0usize; lists.len()];
+    let mut out = Vec::with_capacity(lists.iter().map(|(_, l)| l.len()).max().unwrap_or(0));
+    loop {
+        // The smallest head, and the first list holding it.
+        let mut best: Option<(u64, u8)> = None;
+        for ((rule, l), &i) in lists.iter().zip(&at) {
+            if let Some(&x) = l.get(i)
+                && best.is_none_or(|(b, _)| x < b)
+            {
+                best = Some((x, *rule));
             }
         }
+        let Some((key, rule)) = best else {
+            return out;
+        };
+        for ((_, l), i) in lists.iter().zip(at.iter_mut()) {
+            if l.get(*i) == Some(&key) {
+                *i += 1;
+            }
+        }
+        out.push(CandidatePair {
+            a: (key >> 32) as u32,
+            b: key as u32,
+            rule,
+        });
     }
-    out.extend_from_slice(&left[i..]);
-    out.extend_from_slice(&right[j..]);
-    out
 }
 
 #[cfg(test)]

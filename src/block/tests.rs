@@ -476,7 +476,7 @@ fn large_first_name_blocks_are_windowed_in_surname_order() {
 }
 
 proptest::proptest! {
-    /// Merging in rounds gives what one sort of every rule's pairs does,
+    /// Merging gives what one sort of every rule's pairs does,
     /// each pair credited to the lowest rule that found it.
     #[test]
     fn merged_pairs_keep_their_first_rule(
@@ -494,6 +494,10 @@ proptest::proptest! {
             .into_iter()
             .map(|(p, rule)| CandidatePair { a: (p >> 32) as u32, b: p as u32, rule })
             .collect();
-        proptest::prop_assert_eq!(merge_first(tagged), expected);
+        proptest::prop_assert_eq!(&merge_first(tagged.clone()), &expected);
+        // Cut into parts of every size down to one pair.
+        for part in [1, 2, 3, 7] {
+            proptest::prop_assert_eq!(&merge_first_in(tagged.clone(), part), &expected);
+        }
     }
 }
