@@ -670,10 +670,15 @@ impl Buckets {
 /// (labels are dense), each run then sorted alone — linear in the links,
 /// where a comparison sort would look up two labels per comparison.
 fn sort_by_identity(links: Vec<Link>, labels: &[u32], identities: u32) -> Vec<Link> {
-    let label = |l: &Link| labels.get(l.a as usize).copied().unwrap_or(0) as usize;
+    // Each link's identity first, by independent loads in parallel (a
+    // link's records are anywhere among millions), then a counting sort.
+    let of: Vec<u32> = links
+        .par_iter()
+        .map(|l| labels.get(l.a as usize).copied().unwrap_or(0))
+        .collect();
     let mut start = vec![0usize; identities as usize + 1];
-    for l in &links {
-        start[label(l) + 1] += 1;
+    for &i in &of {
+        start[i as usize + 1] += 1;
     }
     for i in 1..start.len() {
         start[i] += start[i - 1];
@@ -688,8 +693,8 @@ fn sort_by_identity(links: Vec<Link>, labels: &[u32], identities: u32) -> Vec<Li
         };
         links.len()
     ];
-    for l in links {
-        let at = &mut next[label(&l)];
+    for (l, &i) in links.into_iter().zip(&of) {
+        let at = &mut next[i as usize];
         out[*at] = l;
         *at += 1;
     }
