@@ -349,3 +349,34 @@ fn prefetching_changes_no_vector() {
             .any(|v| v.level(Field::Phone) == Level::Phone(PhoneLevel::Generic))
     );
 }
+
+proptest::proptest! {
+    /// The integer bound lets through every pair of addresses that agree at
+    /// any level better than `Different`.
+    #[test]
+    fn address_bound_never_refuses_an_agreeing_pair(
+        x in proptest::collection::vec(0usize..12, 1..6),
+        y in proptest::collection::vec(0usize..12, 1..6),
+    ) {
+        // Words, near spellings, short words and house numbers.
+        const TOKENS: [&str; 12] = [
+            "ленина", "ленена", "лениня", "мира", "мирра", "ул", "д", "5", "12", "12а",
+            "садовая", "садавая",
+        ];
+        let key = |ix: &[usize]| {
+            let mut t: Vec<&str> = ix.iter().map(|&i| TOKENS[i]).collect();
+            t.sort_unstable();
+            t.dedup();
+            t.join(" ")
+        };
+        let (kx, ky) = (key(&x), key(&y));
+        let hashes = |k: &str| {
+            let mut out = Vec::new();
+            crate::record::address_token_hashes(k, &mut out);
+            out
+        };
+        if kx != ky && address_level(&kx, &ky) != AddressLevel::Different as u8 {
+            proptest::prop_assert!(address_could_agree(&hashes(&kx), &hashes(&ky)));
+        }
+    }
+}

@@ -23,6 +23,8 @@ pub use dataset::{
     RejectedValue, suppression_key,
 };
 pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, UNSEEN, slot, unpack_date};
+#[cfg(test)]
+pub(crate) use dataset::address_token_hashes;
 pub use fields::InputField;
 pub use row::RowRef;
 pub use stream::{DatasetStream, Dropped};
