@@ -969,6 +969,10 @@ impl Clusters {
                 comp.prefetch((ahead >> 32) as u32);
                 comp.prefetch(ahead as u32);
             }
+            if let Some(&(_, ahead, _)) = order.get(k + AHEAD / 2) {
+                comp.prefetch_parent((ahead >> 32) as u32);
+                comp.prefetch_parent(ahead as u32);
+            }
             comp.union((ab >> 32) as u32, ab as u32);
         }
         let parts = Components::new(&comp, n);
