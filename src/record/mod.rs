@@ -18,13 +18,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+pub(crate) use dataset::address_token_hashes;
 pub use dataset::{
     BuildStats, Dataset, DatasetBuilder, Excluded, NONE, NameRole, RecordIx, RecordView,
     RejectedValue, suppression_key,
 };
 pub(crate) use dataset::{ID_SLOTS, TOKEN_FUZZY, TOKEN_NUMBER, UNSEEN, slot, unpack_date};
-#[cfg(test)]
-pub(crate) use dataset::address_token_hashes;
 pub use fields::InputField;
 pub use row::RowRef;
 pub use stream::{DatasetStream, Dropped};
