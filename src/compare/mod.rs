@@ -297,31 +297,35 @@ impl<'a> Comparator<'a> {
         ends: impl Fn(&P) -> (RecordIx, RecordIx),
         mut each: impl FnMut(usize, ComparisonVector),
     ) {
-        if !self.prefetch {
-            for (k, p) in pairs.iter().enumerate() {
-                let (a, b) = ends(p);
-                each(k, self.compare(a, b));
-            }
-            return;
-        }
         for (k, p) in pairs.iter().enumerate() {
-            if let Some(ahead) = pairs.get(k + AHEAD) {
-                let (a, b) = ends(ahead);
-                self.ds.prefetch_row(a);
-                self.ds.prefetch_row(b);
-            }
-            if let Some(ahead) = pairs.get(k + AHEAD / 2) {
-                let (a, b) = ends(ahead);
-                self.prefetch_entries(a);
-                self.prefetch_entries(b);
-            }
-            if let Some(ahead) = pairs.get(k + AHEAD / 4) {
-                let (a, b) = ends(ahead);
-                self.prefetch_contacts(a);
-                self.prefetch_contacts(b);
+            if self.prefetch {
+                self.prefetch_ahead(pairs, k, &ends);
             }
             let (a, b) = ends(p);
             each(k, self.compare(a, b));
+        }
+    }
+
+    /// For step `k` of a loop over `pairs`: the rows of the pair [`AHEAD`]
+    /// steps on, the identifier IDs and name entries of the pair half as
+    /// far, the local parts and phone numbers of the pair a quarter as far
+    /// (each stage reads what the one before brought in).
+    #[inline]
+    fn prefetch_ahead<P>(&self, pairs: &[P], k: usize, ends: &impl Fn(&P) -> (RecordIx, RecordIx)) {
+        if let Some(ahead) = pairs.get(k + AHEAD) {
+            let (a, b) = ends(ahead);
+            self.ds.prefetch_row(a);
+            self.ds.prefetch_row(b);
+        }
+        if let Some(ahead) = pairs.get(k + AHEAD / 2) {
+            let (a, b) = ends(ahead);
+            self.prefetch_entries(a);
+            self.prefetch_entries(b);
+        }
+        if let Some(ahead) = pairs.get(k + AHEAD / 4) {
+            let (a, b) = ends(ahead);
+            self.prefetch_contacts(a);
+            self.prefetch_contacts(b);
         }
     }
 
