@@ -1327,10 +1327,10 @@ fn households(
     }
     for i in 0..identities as u32 {
         // An identity in a household was joined with another.
-        if uf.set_size(i) < 2 {
+        let root = uf.find(i);
+        if uf.root_size(root) < 2 {
             continue;
         }
-        let root = uf.find(i);
         if let Some(h) = groups.get_mut(&root) {
             h.identities.push(i);
         }
