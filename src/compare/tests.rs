@@ -332,22 +332,14 @@ fn prefetching_changes_no_vector() {
     let one_by_one: Vec<ComparisonVector> = pairs.iter().map(|p| cmp().compare(p.a, p.b)).collect();
     assert_eq!(with, one_by_one);
     // Not every vector alike: the data exercises the levels.
-    assert!(
-        with.iter()
-            .any(|v| v.level(Field::Email) == Level::Email(EmailLevel::Exact))
-    );
-    assert!(
-        with.iter()
-            .any(|v| v.level(Field::Phone) == Level::Phone(PhoneLevel::Exact))
-    );
-    assert!(
-        with.iter()
-            .any(|v| v.level(Field::Phone) == Level::Phone(PhoneLevel::Different))
-    );
-    assert!(
-        with.iter()
-            .any(|v| v.level(Field::Phone) == Level::Phone(PhoneLevel::Generic))
-    );
+    for (field, level) in [
+        (Field::Email, Level::Email(EmailLevel::Exact)),
+        (Field::Phone, Level::Phone(PhoneLevel::Exact)),
+        (Field::Phone, Level::Phone(PhoneLevel::Different)),
+        (Field::Phone, Level::Phone(PhoneLevel::Generic)),
+    ] {
+        assert!(with.iter().any(|v| v.level(field) == level), "{level:?}");
+    }
 }
 
 proptest::proptest! {
