@@ -332,15 +332,10 @@ impl DatasetBuilder {
     /// Normalises one record into interning-ready values, taking what the
     /// dataset keeps out of it (its ID and address, off the sequential
     /// path) and borrowing the rest.
-    pub(super) fn parse_record<'a>(
-        &self,
-        r: &'a mut Record,
-        today: Ymd,
-        cache: &RawCache,
-    ) -> Parsed<'a> {
+    pub(super) fn parse_record(&self, r: &mut Record, today: Ymd, cache: &RawCache) -> Parsed {
         let id = std::mem::take(&mut r.id).into_boxed_str();
         let address = r.address.take().map(String::into_boxed_str);
-        let r: &'a Record = r;
+        let r: &Record = r;
         let mut p = self.parse_view(RawView::Record(r), today, cache);
         p.address_key = address.as_deref().and_then(address_key);
         p.id = id;
@@ -349,12 +344,7 @@ impl DatasetBuilder {
     }
 
     /// Normalises one borrowed row into interning-ready values.
-    pub(super) fn parse_row<'a>(
-        &self,
-        r: &'a RowRef<'a>,
-        today: Ymd,
-        cache: &RawCache,
-    ) -> Parsed<'a> {
+    pub(super) fn parse_row(&self, r: &RowRef<'_>, today: Ymd, cache: &RawCache) -> Parsed {
         let view = RawView::Row(r);
         let mut p = self.parse_view(view, today, cache);
         let address = view.single(InputField::Address);
@@ -364,9 +354,9 @@ impl DatasetBuilder {
         p
     }
 
-    fn parse_view<'a>(&self, r: RawView<'a>, today: Ymd, cache: &RawCache) -> Parsed<'a> {
+    fn parse_view(&self, r: RawView<'_>, today: Ymd, cache: &RawCache) -> Parsed {
         let mut p = Parsed {
-            source: r.source(),
+            source: SourceText::new(r.source()),
             seen: r.seen(),
             consent: r.consent(),
             name_ids: [NONE; 3],
@@ -397,7 +387,11 @@ impl DatasetBuilder {
             });
         });
         r.customer_ids(|system, raw| {
-            let system = if system.is_empty() { p.source } else { system };
+            let system = if system.is_empty() {
+                r.source()
+            } else {
+                system
+            };
             match usable(CustomerId::parse(system, raw)) {
                 Ok(v)
                     if !sup.is_empty()
@@ -424,7 +418,7 @@ impl DatasetBuilder {
                 match usable(PersonName::parse(raw)) {
                     Ok(n) => {
                         p.names[slot] = Some(n);
-                        p.raw_names[slot] = Some(raw);
+                        p.raw_names[slot] = cache.room(&cache.names).then(|| raw.into());
                     }
                     Err(e) => p.reject(IdKind::Name, raw, Excluded::Rejected(e)),
                 }
@@ -453,7 +447,7 @@ impl DatasetBuilder {
                 p.city_id = id;
             } else if let Ok(c) = PersonName::parse(city) {
                 p.city = Some(c.translit_key());
-                p.raw_city = Some(city);
+                p.raw_city = cache.room(&cache.cities).then(|| city.into());
             }
         }
         p
@@ -696,12 +690,13 @@ fn is_patronymic(key: &str) -> bool {
         .any(|s| key.len() > s.len() + 2 && key.ends_with(s))
 }
 
-/// One record's normalised values, ready to intern; raw texts borrowed
-/// from the record or row they came from.
+/// One record's normalised values, ready to intern. Owns what it holds,
+/// so a chunk's values can be interned after the rows they were parsed
+/// from are gone (while the next chunk is parsed).
 #[derive(Default)]
-pub(super) struct Parsed<'a> {
+pub(super) struct Parsed {
     id: Box<str>,
-    source: &'a str,
+    source: SourceText,
     address: Option<Box<str>>,
     address_key: Option<String>,
     seen: (Option<i64>, Option<i64>),
@@ -717,15 +712,54 @@ pub(super) struct Parsed<'a> {
     /// or absent).
     name_ids: [u32; 3],
     /// The raw texts of name parts parsed here (not cached, not split from
-    /// a full name), for the cache.
-    raw_names: [Option<&'a str>; 3],
+    /// a full name), for the cache while it has room.
+    raw_names: [Option<Box<str>>; 3],
     dob: u32,
     city: Option<String>,
     /// The city's ID from the [`RawCache`] ([`NONE`]: parsed into `city`,
     /// or absent).
     city_id: u32,
-    raw_city: Option<&'a str>,
+    raw_city: Option<Box<str>>,
     rejected: Vec<RejectedValue>,
+}
+
+/// A record's source as parsed: inline when short, as sources are (it is
+/// copied once per record, so a heap copy would be an allocation per
+/// record), on the heap otherwise.
+enum SourceText {
+    Inline(u8, [u8; 23]),
+    Heap(Box<str>),
+}
+
+impl SourceText {
+    fn new(s: &str) -> SourceText {
+        let mut buf = [0u8; 23];
+        match buf.get_mut(..s.len()) {
+            Some(b) => {
+                b.copy_from_slice(s.as_bytes());
+                // At most 23 bytes: the slice above exists.
+                SourceText::Inline(s.len() as u8, buf)
+            }
+            None => SourceText::Heap(s.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // `new` copied a whole `str` there: the bytes are UTF-8.
+            SourceText::Inline(len, buf) => buf
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            SourceText::Heap(s) => s,
+        }
+    }
+}
+
+impl Default for SourceText {
+    fn default() -> SourceText {
+        SourceText::Inline(0, [0; 23])
+    }
 }
 
 /// Name parts and cities already interned while staging, by raw text.
@@ -759,13 +793,19 @@ impl RawCache {
 
     /// Remembers the raw texts `parsed` interned into `rows` (the rows
     /// [`Dataset::push_staged`] appended for them, in order).
-    pub(super) fn learn(&mut self, parsed: &[Parsed<'_>], rows: &[Row]) {
+    pub(super) fn learn(&mut self, parsed: &[Parsed], rows: &[Row]) {
         for (p, row) in parsed.iter().zip(rows) {
             for (raw, &id) in p.raw_names.iter().zip(&row.names) {
-                RawCache::remember(&mut self.names, *raw, id);
+                RawCache::remember(&mut self.names, raw.as_deref(), id);
             }
-            RawCache::remember(&mut self.cities, p.raw_city, row.city);
+            RawCache::remember(&mut self.cities, p.raw_city.as_deref(), row.city);
         }
+    }
+
+    /// Whether `map` takes more entries: parsing keeps a raw text for
+    /// [`RawCache::learn`] only then.
+    fn room(&self, map: &hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>) -> bool {
+        map.len() < RawCache::MAX
     }
 
     fn remember(
@@ -783,7 +823,7 @@ impl RawCache {
     }
 }
 
-impl Parsed<'_> {
+impl Parsed {
     fn reject(&mut self, kind: IdKind, raw: &str, reason: Excluded) {
         self.rejected.push(RejectedValue {
             kind,
@@ -1070,8 +1110,8 @@ impl Dataset {
     /// order and counts them there, so the staged numbering is free to come
     /// from two interning tasks running side by side. The records' IDs,
     /// addresses and rejected values are moved out of `parsed`.
-    pub(super) fn push_staged(&mut self, parsed: &mut [Parsed<'_>]) -> Result<()> {
-        let shared: &[Parsed<'_>] = parsed;
+    pub(super) fn push_staged(&mut self, parsed: &mut [Parsed]) -> Result<()> {
+        let shared: &[Parsed] = parsed;
         // Two tasks over disjoint dictionaries; each writes, per record, its
         // IDs with a count before every multi-valued slot.
         let (contacts, names) = rayon::join(
@@ -1086,7 +1126,7 @@ impl Dataset {
                             self.devices.prefetch(d);
                         }
                     }
-                    out.push(self.sources.intern_ref(p.source)?);
+                    out.push(self.sources.intern_ref(p.source.as_str())?);
                     let at = open_slot(&mut out);
                     for e in &p.emails {
                         let id = self.emails.intern_ref(e.as_str())?;

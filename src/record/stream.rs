@@ -47,6 +47,18 @@ pub struct DatasetStream {
     staged: Dataset,
     /// Staged IDs of name parts and cities by raw text.
     cache: RawCache,
+    /// The last chunk parsed, not yet interned: it is interned while the
+    /// next chunk is parsed (or by `finish`).
+    pending: Option<Pending>,
+    /// The chunk interned last, dropped while the next one is interned.
+    done: Vec<Parsed>,
+}
+
+/// A parsed chunk waiting to be interned.
+struct Pending {
+    parsed: Vec<Parsed>,
+    /// Whether its raw texts go into the cache once interned.
+    learn: bool,
 }
 
 /// Counts and settings only: staged values are personal data.
@@ -57,6 +69,10 @@ impl std::fmt::Debug for DatasetStream {
             .field("today", &self.today)
             .field("staged", &self.staged)
             .field("cache", &self.cache)
+            .field(
+                "pending",
+                &self.pending.as_ref().map_or(0, |p| p.parsed.len()),
+            )
             .finish()
     }
 }
@@ -115,14 +131,22 @@ impl DatasetStream {
             today,
             staged: Dataset::empty(),
             cache: RawCache::default(),
+            pending: None,
+            done: Vec::new(),
         }
     }
 
     /// Normalises (in parallel) and interns a batch, then drops it.
     ///
+    /// A batch's last chunk of records is interned while the next push
+    /// normalises its first (or by `finish`): a push returns once its
+    /// records are normalised, and `len` counts them from then on.
+    ///
     /// # Errors
     /// [`ErrorKind::TooMany`] past 4,294,967,294 records, distinct values
-    /// or identifier values, or 65,535 sources.
+    /// or identifier values, or 65,536 sources. A limit that a batch's
+    /// last chunk crosses is reported by the next push or by `finish`; a
+    /// stream that returned an error is left unusable (drop it).
     pub fn push(&mut self, records: Vec<Record>) -> Result<()> {
         self.push_records(records, false)
     }
@@ -137,15 +161,15 @@ impl DatasetStream {
     }
 
     fn push_records(&mut self, mut records: Vec<Record>, last: bool) -> Result<()> {
-        check_len(self.staged.len().saturating_add(records.len()), "records")?;
+        check_len(self.len().saturating_add(records.len()), "records")?;
         let chunks = records.len().div_ceil(CHUNK);
         for (k, chunk) in records.chunks_mut(CHUNK).enumerate() {
-            let (builder, today, cache) = (&self.builder, self.today, &self.cache);
-            let parsed = chunk
-                .par_iter_mut()
-                .map(|r| builder.parse_record(r, today, cache))
-                .collect();
-            self.intern(parsed, !(last && k + 1 == chunks))?;
+            self.step(!(last && k + 1 == chunks), |builder, today, cache| {
+                chunk
+                    .par_iter_mut()
+                    .map(|r| builder.parse_record(r, today, cache))
+                    .collect()
+            })?;
         }
         // What is left of the records is freed off the sequential path.
         records.into_par_iter().for_each(drop);
@@ -177,29 +201,70 @@ impl DatasetStream {
     /// # Ok::<(), idstitch::Error>(())
     /// ```
     pub fn push_rows(&mut self, rows: &[RowRef<'_>]) -> Result<()> {
-        check_len(self.staged.len().saturating_add(rows.len()), "records")?;
+        check_len(self.len().saturating_add(rows.len()), "records")?;
         for chunk in rows.chunks(CHUNK) {
-            let (builder, today, cache) = (&self.builder, self.today, &self.cache);
-            let parsed = chunk
-                .par_iter()
-                .map(|r| builder.parse_row(r, today, cache))
-                .collect();
-            self.intern(parsed, true)?;
+            self.step(true, |builder, today, cache| {
+                chunk
+                    .par_iter()
+                    .map(|r| builder.parse_row(r, today, cache))
+                    .collect()
+            })?;
         }
         Ok(())
     }
 
-    /// Interns one chunk's parsed values and, with `learn`, remembers its
-    /// raw texts.
-    fn intern(&mut self, mut parsed: Vec<Parsed<'_>>, learn: bool) -> Result<()> {
-        let start = self.staged.len();
-        self.staged.push_staged(&mut parsed)?;
-        if learn {
-            let rows = self.staged.rows.get(start..).unwrap_or_default();
-            self.cache.learn(&parsed, rows);
+    /// Parses a chunk with `parse` while the pending one is interned (the
+    /// interning is sequential; parsing keeps the other cores busy), then
+    /// leaves the new chunk pending. With `learn`, its raw texts go into
+    /// the cache once it is interned. Parsing reads the cache as it was
+    /// before the pending chunk's texts: a parse is a pure function of the
+    /// raw text, so a miss there costs time, never a different value.
+    fn step(
+        &mut self,
+        learn: bool,
+        parse: impl FnOnce(&DatasetBuilder, Ymd, &RawCache) -> Vec<Parsed> + Send,
+    ) -> Result<()> {
+        let DatasetStream {
+            builder,
+            today,
+            staged,
+            cache,
+            pending,
+            done,
+        } = self;
+        let parsed = match pending.take() {
+            // Nothing to overlap with (a stream's first chunk).
+            None => parse(builder, *today, cache),
+            Some(mut prev) => {
+                let start = staged.len();
+                let old = std::mem::take(done);
+                let (interned, parsed) = rayon::join(
+                    || {
+                        drop(old);
+                        staged.push_staged(&mut prev.parsed)
+                    },
+                    || parse(builder, *today, cache),
+                );
+                interned?;
+                if prev.learn {
+                    let rows = staged.rows.get(start..).unwrap_or_default();
+                    cache.learn(&prev.parsed, rows);
+                }
+                *done = prev.parsed;
+                parsed
+            }
+        };
+        *pending = Some(Pending { parsed, learn });
+        Ok(())
+    }
+
+    /// Interns the pending chunk, if any (its texts are not learned: no
+    /// chunk follows to look them up).
+    fn flush(&mut self) -> Result<()> {
+        if let Some(mut prev) = self.pending.take() {
+            self.staged.push_staged(&mut prev.parsed)?;
         }
-        // What is left of the parsed values is freed off the sequential path.
-        parsed.into_par_iter().for_each(drop);
+        self.done = Vec::new();
         Ok(())
     }
 
@@ -229,19 +294,20 @@ impl DatasetStream {
 
     /// Records pushed so far.
     pub fn len(&self) -> usize {
-        self.staged.len()
+        let pending = self.pending.as_ref().map_or(0, |p| p.parsed.len());
+        self.staged.len() + pending
     }
 
     /// Whether nothing was pushed yet.
     pub fn is_empty(&self) -> bool {
-        self.staged.is_empty()
+        self.len() == 0
     }
 
     /// The dataset, records in ID order.
     ///
     /// # Errors
     /// [`ErrorKind::DuplicateRecordId`] when two records share an ID;
-    /// [`ErrorKind::TooMany`] past 65,535 sources.
+    /// [`ErrorKind::TooMany`] past 65,536 sources.
     pub fn finish(self) -> Result<Dataset> {
         self.finish_with(false).map(|(ds, _)| ds)
     }
@@ -251,12 +317,13 @@ impl DatasetStream {
     /// failing the build.
     ///
     /// # Errors
-    /// [`ErrorKind::TooMany`] past 65,535 sources.
+    /// [`ErrorKind::TooMany`] past 65,536 sources.
     pub fn finish_keep_first(self) -> Result<(Dataset, Dropped)> {
         self.finish_with(true)
     }
 
-    fn finish_with(self, keep_first: bool) -> Result<(Dataset, Dropped)> {
+    fn finish_with(mut self, keep_first: bool) -> Result<(Dataset, Dropped)> {
+        self.flush()?;
         let mut a = self.staged;
         let n_in = a.ids.len();
         // Sort a permutation by each ID's first eight bytes, then the ID,
@@ -731,6 +798,37 @@ mod tests {
 
     fn builder() -> DatasetBuilder {
         DatasetBuilder::new().today(Ymd::new(2026, 1, 1).unwrap())
+    }
+
+    /// A limit crossed while a chunk is pending (interned only by the next
+    /// push or by `finish`) is still reported, by one or the other.
+    #[test]
+    fn a_limit_crossed_by_the_last_chunk_is_reported() {
+        let too_many = |e: crate::Error| {
+            matches!(
+                e.kind(),
+                ErrorKind::TooMany {
+                    what: "sources",
+                    ..
+                }
+            )
+        };
+        // 65,537 sources: one more than a record's 16-bit source ID holds.
+        let records = |from: u32, n: u32| -> Vec<Record> {
+            (from..from + n)
+                .map(|i| Record::new(format!("r{i}"), format!("s{i}")))
+                .collect()
+        };
+        let mut stream = builder().stream().unwrap();
+        stream.push(records(0, 65_537)).unwrap();
+        assert_eq!(stream.len(), 65_537);
+        assert!(too_many(stream.finish().unwrap_err()));
+        // Crossed by the first batch's last chunk: the next push reports it.
+        let mut stream = builder().stream().unwrap();
+        stream.push(records(0, 65_537)).unwrap();
+        assert!(too_many(stream.push(records(65_537, 1)).unwrap_err()));
+        // One source fewer builds.
+        assert_eq!(builder().build(records(0, 65_536)).unwrap().len(), 65_536);
     }
 
     proptest! {
