@@ -428,9 +428,16 @@ impl DatasetBuilder {
             && p.names.iter().all(Option::is_none)
             && p.name_ids == [NONE; 3]
         {
-            match usable(PersonName::parse(full)) {
-                Ok(n) => p.names = split_full_name(&n),
-                Err(e) => p.reject(IdKind::Name, full, Excluded::Rejected(e)),
+            if let Some(&ids) = cache.full_names.get(full) {
+                p.name_ids = ids;
+            } else {
+                match usable(PersonName::parse(full)) {
+                    Ok(n) => {
+                        p.names = split_full_name(&n);
+                        p.raw_full = cache.room(&cache.full_names).then(|| full.into());
+                    }
+                    Err(e) => p.reject(IdKind::Name, full, Excluded::Rejected(e)),
+                }
             }
         }
         for (text, name) in p.name_text.iter_mut().zip(&p.names) {
@@ -714,6 +721,9 @@ pub(super) struct Parsed {
     /// The raw texts of name parts parsed here (not cached, not split from
     /// a full name), for the cache while it has room.
     raw_names: [Option<Box<str>>; 3],
+    /// The raw full name split into `names` here, for the cache while it
+    /// has room.
+    raw_full: Option<Box<str>>,
     dob: u32,
     city: Option<String>,
     /// The city's ID from the [`RawCache`] ([`NONE`]: parsed into `city`,
@@ -762,17 +772,21 @@ impl Default for SourceText {
     }
 }
 
-/// Name parts and cities already interned while staging, by raw text.
+/// Name parts, full names and cities already interned while staging, by
+/// raw text.
 ///
 /// Most name parts and cities repeat (at 1M generated records, 1,432
 /// distinct first names in 487,673), and parsing one is the costliest step
-/// of normalising a record; a repeat is looked up here instead. Parsing is
-/// a pure function of the raw text, so a cached ID is the ID a parse would
-/// have interned. Bounded: past [`RawCache::MAX`] entries new texts are
-/// parsed every time.
+/// of normalising a record; a repeat is looked up here instead. Full names
+/// repeat less (75,513 distinct in 151,774) but cost a parse and a split.
+/// Parsing is a pure function of the raw text, so a cached ID is the ID a
+/// parse would have interned. Bounded: past [`RawCache::MAX`] entries per
+/// map new texts are parsed every time.
 #[derive(Default)]
 pub(super) struct RawCache {
     names: hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>,
+    /// The name-part IDs (or [`NONE`]) a full name was split into.
+    full_names: hashbrown::HashMap<Box<str>, [u32; 3], rustc_hash::FxBuildHasher>,
     cities: hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>,
 }
 
@@ -781,6 +795,7 @@ impl fmt::Debug for RawCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawCache")
             .field("names", &self.names.len())
+            .field("full_names", &self.full_names.len())
             .field("cities", &self.cities.len())
             .finish()
     }
@@ -799,12 +814,20 @@ impl RawCache {
                 RawCache::remember(&mut self.names, raw.as_deref(), id);
             }
             RawCache::remember(&mut self.cities, p.raw_city.as_deref(), row.city);
+            // Every part the split gave is in `row.names`; a part it did not
+            // give is NONE there, as a parse would leave it.
+            if let Some(raw) = p.raw_full.as_deref()
+                && self.full_names.len() < RawCache::MAX
+                && let hashbrown::hash_map::EntryRef::Vacant(slot) = self.full_names.entry_ref(raw)
+            {
+                slot.insert(row.names);
+            }
         }
     }
 
     /// Whether `map` takes more entries: parsing keeps a raw text for
     /// [`RawCache::learn`] only then.
-    fn room(&self, map: &hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>) -> bool {
+    fn room<V>(&self, map: &hashbrown::HashMap<Box<str>, V, rustc_hash::FxBuildHasher>) -> bool {
         map.len() < RawCache::MAX
     }
 
