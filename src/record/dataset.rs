@@ -463,7 +463,7 @@ impl DatasetBuilder {
 
 fn collect<T>(
     rejected: &mut Vec<RejectedValue>,
-    out: &mut Vec<T>,
+    out: &mut Values<T>,
     raw: &str,
     cap: usize,
     suppressed: &std::collections::BTreeSet<[u8; 32]>,
@@ -709,11 +709,11 @@ pub(super) struct Parsed {
     seen: (Option<i64>, Option<i64>),
     consent: Consent,
     name_text: [Option<String>; 3],
-    emails: Vec<Email>,
-    phones: Vec<Phone>,
-    loyalty: Vec<LoyaltyId>,
-    devices: Vec<DeviceId>,
-    customer_ids: Vec<CustomerId>,
+    emails: Values<Email>,
+    phones: Values<Phone>,
+    loyalty: Values<LoyaltyId>,
+    devices: Values<DeviceId>,
+    customer_ids: Values<CustomerId>,
     names: [Option<PersonName>; 3],
     /// Name IDs found in the [`RawCache`] ([`NONE`]: parsed into `names`,
     /// or absent).
@@ -732,6 +732,10 @@ pub(super) struct Parsed {
     raw_city: Option<Box<str>>,
     rejected: Vec<RejectedValue>,
 }
+
+/// One record's values of one kind: most records hold at most one, kept
+/// inline (a vector per kind per record was an allocation each).
+type Values<T> = smallvec::SmallVec<[T; 1]>;
 
 /// A record's source as parsed: inline when short, as sources are (it is
 /// copied once per record, so a heap copy would be an allocation per
