@@ -204,8 +204,8 @@ impl Phone {
         valid: bool,
         extension: Option<Box<str>>,
     ) -> Phone {
-        let nsn_digits = national_digits(e164, country_code);
-        let flag = if is_placeholder(nsn_digits.as_bytes()) {
+        let mut buf = [0u8; 20];
+        let flag = if is_placeholder(national_digits(e164, country_code, &mut buf)) {
             Some(Flag::Placeholder)
         } else if !valid {
             Some(Flag::InvalidNumber)
@@ -236,7 +236,11 @@ impl Phone {
 
     /// The national significant number: the E.164 digits after the calling code.
     pub fn national_number(&self) -> String {
-        national_digits(self.e164, self.country_code)
+        let mut buf = [0u8; 20];
+        national_digits(self.e164, self.country_code, &mut buf)
+            .iter()
+            .map(|&d| char::from(d))
+            .collect()
     }
 
     /// The last `n` digits of the number (`n` ≤ 19), e.g. the 7-digit
@@ -297,10 +301,22 @@ fn checked(raw: &str) -> Result<&str, Invalid> {
     Ok(s)
 }
 
-fn national_digits(e164: u64, country_code: u16) -> String {
-    let all = e164.to_string();
-    let cc_len = country_code.to_string().len();
-    all.get(cc_len..).unwrap_or("").to_owned()
+/// The ASCII digits of `e164` after the `country_code`'s leading ones,
+/// written into `buf` (parsing calls this once per phone: no allocation).
+fn national_digits(e164: u64, country_code: u16, buf: &mut [u8; 20]) -> &[u8] {
+    // A u64 has at most 20 decimal digits: they fill `buf` from the end.
+    let mut start = buf.len();
+    let mut n = e164;
+    while let Some(slot) = start.checked_sub(1).and_then(|i| buf.get_mut(i)) {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let cc_len = country_code.checked_ilog10().map_or(1, |l| l as usize + 1);
+    buf.get(start + cc_len..).unwrap_or_default()
 }
 
 /// A national number typed to fill a field: one digit repeated
@@ -382,6 +398,18 @@ fn takes_fast_path(raw: &str, region: Region) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The digits after the calling code's, as the decimal text of the
+        /// E.164 number would give them.
+        #[test]
+        fn national_digits_are_the_texts_tail(e164 in proptest::num::u64::ANY, cc in 0u16..=u16::MAX) {
+            let text = e164.to_string();
+            let want = text.get(cc.to_string().len()..).unwrap_or("");
+            let mut buf = [0u8; 20];
+            proptest::prop_assert_eq!(national_digits(e164, cc, &mut buf), want.as_bytes());
+        }
+    }
 
     fn check(input: &str, region: Region, expected: Result<(&str, bool, PhoneType), Invalid>) {
         let got =
