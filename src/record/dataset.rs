@@ -356,7 +356,10 @@ impl DatasetBuilder {
 
     fn parse_view(&self, r: RawView<'_>, today: Ymd, cache: &RawCache) -> Parsed {
         let mut p = Parsed {
-            source: SourceText::new(r.source()),
+            source: match cache.sources.get(r.source()) {
+                Some(&id) => Source::Known(id),
+                None => Source::New(r.source().into()),
+            },
             seen: r.seen(),
             consent: r.consent(),
             name_ids: [NONE; 3],
@@ -703,7 +706,7 @@ fn is_patronymic(key: &str) -> bool {
 #[derive(Default)]
 pub(super) struct Parsed {
     id: Box<str>,
-    source: SourceText,
+    source: Source,
     address: Option<Box<str>>,
     address_key: Option<String>,
     seen: (Option<i64>, Option<i64>),
@@ -737,42 +740,16 @@ pub(super) struct Parsed {
 /// inline (a vector per kind per record was an allocation each).
 type Values<T> = smallvec::SmallVec<[T; 1]>;
 
-/// A record's source as parsed: inline when short, as sources are (it is
-/// copied once per record, so a heap copy would be an allocation per
-/// record), on the heap otherwise.
-enum SourceText {
-    Inline(u8, [u8; 23]),
-    Heap(Box<str>),
+/// A record's source as parsed: its ID when an interned chunk had it
+/// already (nearly always: sources are few), else its text.
+enum Source {
+    Known(u32),
+    New(Box<str>),
 }
 
-impl SourceText {
-    fn new(s: &str) -> SourceText {
-        let mut buf = [0u8; 23];
-        match buf.get_mut(..s.len()) {
-            Some(b) => {
-                b.copy_from_slice(s.as_bytes());
-                // At most 23 bytes: the slice above exists.
-                SourceText::Inline(s.len() as u8, buf)
-            }
-            None => SourceText::Heap(s.into()),
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            // `new` copied a whole `str` there: the bytes are UTF-8.
-            SourceText::Inline(len, buf) => buf
-                .get(..usize::from(*len))
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-            SourceText::Heap(s) => s,
-        }
-    }
-}
-
-impl Default for SourceText {
-    fn default() -> SourceText {
-        SourceText::Inline(0, [0; 23])
+impl Default for Source {
+    fn default() -> Source {
+        Source::New(Box::default())
     }
 }
 
@@ -791,6 +768,8 @@ pub(super) struct RawCache {
     names: hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>,
     /// The name-part IDs (or [`NONE`]) a full name was split into.
     full_names: hashbrown::HashMap<Box<str>, [u32; 3], rustc_hash::FxBuildHasher>,
+    /// Source IDs, as the staged dataset numbers them.
+    sources: hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>,
     cities: hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>,
 }
 
@@ -800,6 +779,7 @@ impl fmt::Debug for RawCache {
         f.debug_struct("RawCache")
             .field("names", &self.names.len())
             .field("full_names", &self.full_names.len())
+            .field("sources", &self.sources.len())
             .field("cities", &self.cities.len())
             .finish()
     }
@@ -825,6 +805,21 @@ impl RawCache {
                 && let hashbrown::hash_map::EntryRef::Vacant(slot) = self.full_names.entry_ref(raw)
             {
                 slot.insert(row.names);
+            }
+        }
+    }
+
+    /// Remembers the sources (and customer-ID systems) `staged` interned
+    /// since the last call, as long as the map has room.
+    pub(super) fn learn_sources(&mut self, staged: &Dataset) {
+        // Interned IDs are below u32::MAX.
+        let from = self.sources.len() as u32;
+        for id in from..staged.sources.len() as u32 {
+            match staged.sources.value(id) {
+                Some(s) if self.room(&self.sources) => {
+                    self.sources.insert(s.clone(), id);
+                }
+                _ => break,
             }
         }
     }
@@ -1153,7 +1148,10 @@ impl Dataset {
                             self.devices.prefetch(d);
                         }
                     }
-                    out.push(self.sources.intern_ref(p.source.as_str())?);
+                    out.push(match &p.source {
+                        Source::Known(id) => *id,
+                        Source::New(s) => self.sources.intern_ref(s)?,
+                    });
                     let at = open_slot(&mut out);
                     for e in &p.emails {
                         let id = self.emails.intern_ref(e.as_str())?;

@@ -246,6 +246,7 @@ impl DatasetStream {
                     || parse(builder, *today, cache),
                 );
                 interned?;
+                cache.learn_sources(staged);
                 if prev.learn {
                     let rows = staged.rows.get(start..).unwrap_or_default();
                     cache.learn(&prev.parsed, rows);
