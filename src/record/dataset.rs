@@ -360,7 +360,10 @@ impl DatasetBuilder {
                 Some(&id) => Source::Known(id),
                 None => Source::New(r.source().into()),
             },
-            seen: r.seen(),
+            seen: {
+                let (first, last) = r.seen();
+                [pack_seen(first), pack_seen(last)]
+            },
             consent: r.consent(),
             name_ids: [NONE; 3],
             city_id: NONE,
@@ -420,8 +423,10 @@ impl DatasetBuilder {
                 }
                 match usable(PersonName::parse(raw)) {
                     Ok(n) => {
-                        p.names[slot] = Some(n);
-                        p.raw_names[slot] = cache.room(&cache.names).then(|| raw.into());
+                        p.names[slot] = Some(ParsedName::new(n));
+                        if cache.room(&cache.names) {
+                            p.raw_texts().names[slot] = Some(raw.into());
+                        }
                     }
                     Err(e) => p.reject(IdKind::Name, raw, Excluded::Rejected(e)),
                 }
@@ -436,15 +441,14 @@ impl DatasetBuilder {
             } else {
                 match usable(PersonName::parse(full)) {
                     Ok(n) => {
-                        p.names = split_full_name(&n);
-                        p.raw_full = cache.room(&cache.full_names).then(|| full.into());
+                        p.names = split_full_name(&n).map(|n| n.map(ParsedName::new));
+                        if cache.room(&cache.full_names) {
+                            p.raw_texts().full = Some(full.into());
+                        }
                     }
                     Err(e) => p.reject(IdKind::Name, full, Excluded::Rejected(e)),
                 }
             }
-        }
-        for (text, name) in p.name_text.iter_mut().zip(&p.names) {
-            *text = name.as_ref().map(ToString::to_string);
         }
         if let Some(raw) = r.single(InputField::Dob) {
             match usable(BirthDate::parse_at(raw, self.date_order, today)) {
@@ -457,7 +461,9 @@ impl DatasetBuilder {
                 p.city_id = id;
             } else if let Ok(c) = PersonName::parse(city) {
                 p.city = Some(c.translit_key());
-                p.raw_city = cache.room(&cache.cities).then(|| city.into());
+                if cache.room(&cache.cities) {
+                    p.raw_texts().city = Some(city.into());
+                }
             }
         }
         p
@@ -709,31 +715,52 @@ pub(super) struct Parsed {
     source: Source,
     address: Option<Box<str>>,
     address_key: Option<String>,
-    seen: (Option<i64>, Option<i64>),
+    /// First and last seen, packed ([`pack_seen`]).
+    seen: [i64; 2],
     consent: Consent,
-    name_text: [Option<String>; 3],
     emails: Values<Email>,
     phones: Values<Phone>,
     loyalty: Values<LoyaltyId>,
     devices: Values<DeviceId>,
     customer_ids: Values<CustomerId>,
-    names: [Option<PersonName>; 3],
+    /// Name parts parsed here (most come from the [`RawCache`] instead,
+    /// so a parsed one is boxed: the record stays small).
+    names: [Option<Box<ParsedName>>; 3],
     /// Name IDs found in the [`RawCache`] ([`NONE`]: parsed into `names`,
     /// or absent).
     name_ids: [u32; 3],
-    /// The raw texts of name parts parsed here (not cached, not split from
-    /// a full name), for the cache while it has room.
-    raw_names: [Option<Box<str>>; 3],
-    /// The raw full name split into `names` here, for the cache while it
-    /// has room.
-    raw_full: Option<Box<str>>,
     dob: u32,
     city: Option<String>,
     /// The city's ID from the [`RawCache`] ([`NONE`]: parsed into `city`,
     /// or absent).
     city_id: u32,
-    raw_city: Option<Box<str>>,
+    /// The raw texts parsed here, for the cache while it has room (none
+    /// once a record's texts are all cached).
+    raw: Option<Box<RawTexts>>,
     rejected: Vec<RejectedValue>,
+}
+
+/// A parsed name part and its canonical text.
+struct ParsedName {
+    name: PersonName,
+    text: String,
+}
+
+impl ParsedName {
+    fn new(name: PersonName) -> Box<ParsedName> {
+        let text = name.to_string();
+        Box::new(ParsedName { name, text })
+    }
+}
+
+/// The raw texts a record's parsed values came from.
+#[derive(Default)]
+struct RawTexts {
+    /// Name parts parsed alone (not cached, not split from a full name).
+    names: [Option<Box<str>>; 3],
+    /// A full name split into the parts.
+    full: Option<Box<str>>,
+    city: Option<Box<str>>,
 }
 
 /// One record's values of one kind: most records hold at most one, kept
@@ -794,13 +821,14 @@ impl RawCache {
     /// [`Dataset::push_staged`] appended for them, in order).
     pub(super) fn learn(&mut self, parsed: &[Parsed], rows: &[Row]) {
         for (p, row) in parsed.iter().zip(rows) {
-            for (raw, &id) in p.raw_names.iter().zip(&row.names) {
-                RawCache::remember(&mut self.names, raw.as_deref(), id);
+            let Some(raw) = &p.raw else { continue };
+            for (text, &id) in raw.names.iter().zip(&row.names) {
+                RawCache::remember(&mut self.names, text.as_deref(), id);
             }
-            RawCache::remember(&mut self.cities, p.raw_city.as_deref(), row.city);
+            RawCache::remember(&mut self.cities, raw.city.as_deref(), row.city);
             // Every part the split gave is in `row.names`; a part it did not
             // give is NONE there, as a parse would leave it.
-            if let Some(raw) = p.raw_full.as_deref()
+            if let Some(raw) = raw.full.as_deref()
                 && self.full_names.len() < RawCache::MAX
                 && let hashbrown::hash_map::EntryRef::Vacant(slot) = self.full_names.entry_ref(raw)
             {
@@ -846,6 +874,9 @@ impl RawCache {
 }
 
 impl Parsed {
+    fn raw_texts(&mut self) -> &mut RawTexts {
+        self.raw.get_or_insert_default()
+    }
     fn reject(&mut self, kind: IdKind, raw: &str, reason: Excluded) {
         self.rejected.push(RejectedValue {
             kind,
@@ -1192,10 +1223,8 @@ impl Dataset {
                         for l in &ahead.loyalty {
                             self.loyalty.prefetch(l.as_str());
                         }
-                        for (name, text) in ahead.names.iter().zip(&ahead.name_text) {
-                            if let (Some(_), Some(text)) = (name, text) {
-                                self.names.prefetch(text.as_str());
-                            }
+                        for n in ahead.names.iter().flatten() {
+                            self.names.prefetch(n.text.as_str());
                         }
                         if let Some(k) = &ahead.address_key {
                             self.address_keys.prefetch(k.as_str());
@@ -1211,17 +1240,16 @@ impl Dataset {
                         push_distinct(&mut out, at, self.loyalty.intern_ref(l.as_str())?);
                     }
                     close_slot(&mut out, at);
-                    for ((name, text), &cached) in p.names.iter().zip(&p.name_text).zip(&p.name_ids)
-                    {
-                        out.push(match (name, text) {
-                            (Some(n), Some(text)) => intern_name(
+                    for (name, &cached) in p.names.iter().zip(&p.name_ids) {
+                        out.push(match name {
+                            Some(n) => intern_name(
                                 &mut self.names,
                                 &mut self.name_keys,
                                 &mut self.name_info,
-                                n,
-                                text,
+                                &n.name,
+                                &n.text,
                             )?,
-                            _ => cached,
+                            None => cached,
                         });
                     }
                     out.push(match &p.city {
@@ -1293,7 +1321,7 @@ impl Dataset {
                 source,
             });
             self.ids.push(RecordId(std::mem::take(&mut p.id)));
-            self.seen.push([pack_seen(p.seen.0), pack_seen(p.seen.1)]);
+            self.seen.push(p.seen);
             self.consent.push(p.consent);
             self.addresses.push(p.address.take());
         }
