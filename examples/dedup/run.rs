@@ -747,15 +747,18 @@ impl Input<'_> {
         // One UTF-8 check per row (an all-ASCII row in one pass); each cell
         // is then a slice of the checked text, and a cell that would cut a
         // character in two (valid text as a whole, not cell by cell) is
-        // invalid too.
+        // invalid too. Cells found in one pass over their ranges.
         let text = std::str::from_utf8(row.as_slice()).map_err(|_| "invalid UTF-8".to_owned())?;
-        // `None` where the cell's range does not fall on character boundaries.
-        let cell = |i: usize| row.range(i).and_then(|r| text.get(r));
-        if (0..row.len()).any(|i| cell(i).is_none()) {
-            return Err("invalid UTF-8".into());
+        let mut cells: smallvec::SmallVec<[&str; 16]> = smallvec::SmallVec::new();
+        for i in 0..row.len() {
+            // `None` where the cell's range does not fall on character
+            // boundaries.
+            cells.push(
+                row.range(i)
+                    .and_then(|r| text.get(r))
+                    .ok_or("invalid UTF-8")?,
+            );
         }
-        // Every cell was just checked to be a slice of the text.
-        let cells = (0..row.len()).map(|i| cell(i).unwrap_or(""));
         RowRef::new(columns, cells, || format!("line{line}")).map_err(|e| e.to_string())
     }
 
