@@ -48,7 +48,7 @@ pub struct DatasetStream {
     today: Ymd,
     /// Records interned in arrival order (slots unsorted, no counts).
     staged: Dataset,
-    /// Staged IDs of name parts and cities by raw text.
+    /// Staged IDs of name parts, full names, cities and sources by raw text.
     cache: RawCache,
     /// The last chunk parsed, not yet interned: it is interned while the
     /// next chunk is parsed (or by `finish`).
@@ -217,7 +217,7 @@ impl DatasetStream {
     }
 
     /// Parses a chunk with `parse` while the pending one is interned (the
-    /// interning is sequential; parsing keeps the other cores busy), then
+    /// interning runs on one or two threads; parsing keeps the rest busy), then
     /// leaves the new chunk pending. With `learn`, its raw texts go into
     /// the cache once it is interned. Parsing reads the cache as it was
     /// before the pending chunk's texts: a parse is a pure function of the
