@@ -106,24 +106,52 @@ struct Remap {
     order: Vec<u32>,
 }
 
-impl Remap {
-    fn new(len: usize) -> Remap {
-        Remap {
-            new_id: vec![NONE; len],
+/// The first sightings of a walk over old IDs below `len`: a bit per ID
+/// seen (at millions of values the bits stay in cache where an array of
+/// new IDs did not), and the IDs in first-seen order.
+struct Sightings {
+    seen: Vec<u64>,
+    order: Vec<u32>,
+    len: usize,
+}
+
+impl Sightings {
+    fn new(len: usize) -> Sightings {
+        Sightings {
+            seen: vec![0; len.div_ceil(64)],
             order: Vec::new(),
+            len,
         }
     }
 
-    /// The new ID of `old`, and whether this is its first sighting.
-    fn map(&mut self, old: u32) -> (u32, bool) {
-        let slot = &mut self.new_id[old as usize];
-        if *slot != NONE {
-            return (*slot, false);
+    /// Whether this is the first sighting of `old` (an ID out of range is
+    /// never one).
+    fn see(&mut self, old: u32) -> bool {
+        let bit = 1u64 << (old % 64);
+        match self.seen.get_mut((old / 64) as usize) {
+            Some(word) if *word & bit == 0 && (old as usize) < self.len => {
+                *word |= bit;
+                self.order.push(old);
+                true
+            }
+            _ => false,
         }
-        // At most as many new IDs as old ones, which fit below u32::MAX.
-        *slot = self.order.len() as u32;
-        self.order.push(old);
-        (*slot, true)
+    }
+
+    /// The renumbering: each ID's new one is its rank in `order`.
+    fn remap(self) -> Remap {
+        let mut new_id = vec![NONE; self.len];
+        for (new, &old) in self.order.iter().enumerate() {
+            if let Some(slot) = new_id.get_mut(old as usize) {
+                // At most as many new IDs as old ones, which fit below
+                // u32::MAX.
+                *slot = new as u32;
+            }
+        }
+        Remap {
+            new_id,
+            order: self.order,
+        }
     }
 }
 
@@ -498,61 +526,74 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
         (phones, loyalty, names, keys, cities, addresses),
     ) = rayon::join(
         || {
-            let mut sources = Remap::new(a.sources.len());
-            let mut emails = Remap::new(a.emails.len());
-            let mut locals = Remap::new(a.email_locals.len());
-            let mut devices = Remap::new(a.devices.len());
-            let mut customers = Remap::new(a.customer_ids.len());
+            let mut sources = Sightings::new(a.sources.len());
+            let mut emails = Sightings::new(a.emails.len());
+            let mut locals = Sightings::new(a.email_locals.len());
+            let mut devices = Sightings::new(a.devices.len());
+            let mut customers = Sightings::new(a.customer_ids.len());
             for (k, &pos) in order.iter().enumerate() {
                 a.prefetch_walk(order, k);
-                sources.map(u32::from(a.rows[pos as usize].source));
+                sources.see(u32::from(a.rows[pos as usize].source));
                 for &old in a.slot_values(pos, 3) {
-                    devices.map(old);
+                    devices.see(old);
                 }
                 for &old in a.slot_values(pos, 0) {
-                    if emails.map(old).1 {
-                        locals.map(a.email_local[old as usize]);
+                    if emails.see(old) {
+                        locals.see(a.email_local[old as usize]);
                     }
                 }
                 for &old in a.slot_values(pos, 4) {
-                    if customers.map(old).1 {
-                        sources.map(a.customer_system[old as usize]);
+                    if customers.see(old) {
+                        sources.see(a.customer_system[old as usize]);
                     }
                 }
             }
-            (sources, emails, locals, devices, customers)
+            (
+                sources.remap(),
+                emails.remap(),
+                locals.remap(),
+                devices.remap(),
+                customers.remap(),
+            )
         },
         || {
-            let mut phones = Remap::new(a.phones.len());
-            let mut loyalty = Remap::new(a.loyalty.len());
-            let mut names = Remap::new(a.names.len());
-            let mut keys = Remap::new(a.name_keys.len());
-            let mut cities = Remap::new(a.cities.len());
-            let mut addresses = Remap::new(a.address_keys.len());
+            let mut phones = Sightings::new(a.phones.len());
+            let mut loyalty = Sightings::new(a.loyalty.len());
+            let mut names = Sightings::new(a.names.len());
+            let mut keys = Sightings::new(a.name_keys.len());
+            let mut cities = Sightings::new(a.cities.len());
+            let mut addresses = Sightings::new(a.address_keys.len());
             for (k, &pos) in order.iter().enumerate() {
                 a.prefetch_walk(order, k);
                 let row = &a.rows[pos as usize];
-                for (slot, remap) in [(1, &mut phones), (2, &mut loyalty)] {
+                for (slot, seen) in [(1, &mut phones), (2, &mut loyalty)] {
                     for &old in a.slot_values(pos, slot) {
-                        remap.map(old);
+                        seen.see(old);
                     }
                 }
                 for &old in &row.names {
-                    if old != NONE && names.map(old).1 {
+                    if old != NONE && names.see(old) {
                         let e = &a.name_info[old as usize];
-                        keys.map(e.key);
-                        keys.map(e.stem);
-                        keys.map(e.phonetic);
+                        keys.see(e.key);
+                        keys.see(e.stem);
+                        keys.see(e.phonetic);
                     }
                 }
                 if row.city != NONE {
-                    cities.map(row.city);
+                    cities.see(row.city);
                 }
                 if row.address != NONE {
-                    addresses.map(row.address);
+                    addresses.see(row.address);
                 }
             }
-            (phones, loyalty, names, keys, cities, addresses)
+            (
+                phones.remap(),
+                loyalty.remap(),
+                names.remap(),
+                keys.remap(),
+                cities.remap(),
+                addresses.remap(),
+            )
         },
     );
     if sources.order.len() > usize::from(u16::MAX) + 1 {
