@@ -521,8 +521,10 @@ struct Renumbered {
 fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
     // Two walks side by side, over disjoint dictionaries (the split that
     // balances them at 1M generated records).
+    // The first also finds where each record's identifier IDs will start
+    // in the new `values` (it reads every row's counts anyway).
     let (
-        (sources, emails, locals, devices, customers),
+        (sources, emails, locals, devices, customers, (starts, at)),
         (phones, loyalty, names, keys, cities, addresses),
     ) = rayon::join(
         || {
@@ -531,9 +533,16 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
             let mut locals = Sightings::new(a.email_locals.len());
             let mut devices = Sightings::new(a.devices.len());
             let mut customers = Sightings::new(a.customer_ids.len());
+            let mut starts: Vec<u32> = Vec::with_capacity(order.len());
+            let mut at = 0u32;
             for (k, &pos) in order.iter().enumerate() {
                 a.prefetch_walk(order, k);
-                sources.see(u32::from(a.rows[pos as usize].source));
+                let row = &a.rows[pos as usize];
+                starts.push(at);
+                // No more values than the staged dataset held, which fit
+                // u32.
+                at += row.ids_len.iter().map(|&l| u32::from(l)).sum::<u32>();
+                sources.see(u32::from(row.source));
                 for &old in a.slot_values(pos, 3) {
                     devices.see(old);
                 }
@@ -554,6 +563,7 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
                 locals.remap(),
                 devices.remap(),
                 customers.remap(),
+                (starts, at),
             )
         },
         || {
@@ -614,20 +624,6 @@ fn renumber(a: &Dataset, order: &[u32]) -> Result<(Dataset, Renumbered)> {
     };
 
     let mut d = Dataset::empty();
-    let mut starts: Vec<u32> = Vec::with_capacity(order.len());
-    let mut at = 0u32;
-    for (k, &pos) in order.iter().enumerate() {
-        if let Some(&ahead) = order.get(k + AHEAD) {
-            a.prefetch_row(ahead);
-        }
-        starts.push(at);
-        // No more values than the staged dataset held, which fit u32.
-        at += a.rows[pos as usize]
-            .ids_len
-            .iter()
-            .map(|&l| u32::from(l))
-            .sum::<u32>();
-    }
     // Each record's identifier IDs, renumbered and sorted per slot, written
     // in parallel into each chunk of records' share of one column.
     const CHUNK: usize = 1 << 14;
