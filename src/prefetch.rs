@@ -20,6 +20,14 @@ pub(crate) const AHEAD: usize = 16;
 /// 294k (0.073 against 0.085 s) and 1M (0.125 against 0.20 s).
 pub(crate) const PREFETCH_FROM_RECORDS: usize = 1 << 17;
 
+/// Records from which the comparison loop asks for the rows of the pairs
+/// ahead (and nothing else under [`PREFETCH_FROM_RECORDS`]): over 16,384
+/// rows of 36 bytes overflow a 1 MiB L2, and at 99k records the random
+/// pairs of the u sample spent over half of `compare`'s own time waiting
+/// for their two rows (u sample 0.058-0.061 -> 0.052-0.054 s with the rows
+/// asked for; at 436 records the hint only cost time).
+pub(crate) const PREFETCH_ROWS_FROM_RECORDS: usize = 1 << 14;
+
 /// Asks the CPU to start loading the cache line holding `value`, so that a
 /// read of it some hundred cycles later hits the cache. A hint only: it
 /// reads nothing into the program and never changes a result.

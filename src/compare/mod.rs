@@ -21,7 +21,7 @@ pub use levels::{
 
 use crate::block::{CandidatePair, GenericValues};
 use crate::error::{Error, Result};
-use crate::prefetch::{AHEAD, PREFETCH_FROM_RECORDS, prefetch};
+use crate::prefetch::{AHEAD, PREFETCH_FROM_RECORDS, PREFETCH_ROWS_FROM_RECORDS, prefetch};
 use crate::record::{Dataset, NONE, NameRole, RecordIx, TOKEN_FUZZY, TOKEN_NUMBER, unpack_date};
 
 /// A compared field.
@@ -223,9 +223,34 @@ pub struct Comparator<'a> {
     pub(crate) ds: &'a Dataset,
     generic: &'a GenericValues,
     cfg: CompareConfig,
-    /// Whether the comparison loop asks for pairs ahead: datasets of
-    /// [`PREFETCH_FROM_RECORDS`] records or more.
-    prefetch: bool,
+    /// What the comparison loop asks for of the pairs ahead, by the
+    /// dataset's size.
+    prefetch: Prefetch,
+}
+
+/// What the comparison loop asks for ahead (see [`crate::prefetch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prefetch {
+    /// Nothing: under [`PREFETCH_ROWS_FROM_RECORDS`] records, the rows
+    /// sit in the caches.
+    Off,
+    /// The rows only: what the rows point to is small enough to sit in the
+    /// caches, the rows are not (up to [`PREFETCH_FROM_RECORDS`]).
+    Rows,
+    /// The rows, then what they point to, in stages.
+    Full,
+}
+
+impl Prefetch {
+    fn for_records(n: usize) -> Prefetch {
+        if n >= PREFETCH_FROM_RECORDS {
+            Prefetch::Full
+        } else if n >= PREFETCH_ROWS_FROM_RECORDS {
+            Prefetch::Rows
+        } else {
+            Prefetch::Off
+        }
+    }
 }
 
 impl<'a> Comparator<'a> {
@@ -243,7 +268,7 @@ impl<'a> Comparator<'a> {
             ds,
             generic,
             cfg,
-            prefetch: ds.len() >= PREFETCH_FROM_RECORDS,
+            prefetch: Prefetch::for_records(ds.len()),
         })
     }
 
@@ -289,8 +314,9 @@ impl<'a> Comparator<'a> {
     /// hands `each` the pair's position and vector, asking for the records
     /// of pairs ahead as it goes (see [`crate::prefetch`]): rows
     /// [`AHEAD`] pairs ahead, identifier IDs and name entries half as far,
-    /// local parts and phone numbers a quarter as far. Datasets under
-    /// [`PREFETCH_FROM_RECORDS`] fit the caches and are compared without.
+    /// local parts and phone numbers a quarter as far. Under
+    /// [`PREFETCH_FROM_RECORDS`] records only the rows are asked for, half
+    /// as far ahead, and under [`PREFETCH_ROWS_FROM_RECORDS`] nothing.
     pub(crate) fn compare_each<P>(
         &self,
         pairs: &[P],
@@ -298,8 +324,16 @@ impl<'a> Comparator<'a> {
         mut each: impl FnMut(usize, ComparisonVector),
     ) {
         for (k, p) in pairs.iter().enumerate() {
-            if self.prefetch {
-                self.prefetch_ahead(pairs, k, &ends);
+            match self.prefetch {
+                Prefetch::Full => self.prefetch_ahead(pairs, k, &ends),
+                Prefetch::Rows => {
+                    if let Some(ahead) = pairs.get(k + AHEAD / 2) {
+                        let (a, b) = ends(ahead);
+                        self.ds.prefetch_row(a);
+                        self.ds.prefetch_row(b);
+                    }
+                }
+                Prefetch::Off => {}
             }
             let (a, b) = ends(p);
             each(k, self.compare(a, b));
@@ -353,11 +387,11 @@ impl<'a> Comparator<'a> {
         }
     }
 
-    /// The same comparator with prefetching on or off whatever the
-    /// dataset's size (tests of the prefetching loop on small data).
+    /// The same comparator prefetching as `mode` says whatever the
+    /// dataset's size (tests of the prefetching loops on small data).
     #[cfg(test)]
-    pub(crate) fn prefetching(mut self, on: bool) -> Self {
-        self.prefetch = on;
+    pub(crate) fn prefetching(mut self, mode: Prefetch) -> Self {
+        self.prefetch = mode;
         self
     }
 

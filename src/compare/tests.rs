@@ -326,9 +326,11 @@ fn prefetching_changes_no_vector() {
         })
         .collect();
     let cmp = || Comparator::new(&ds, &generic, CompareConfig::new()).unwrap();
-    let with = cmp().prefetching(true).compare_pairs(&pairs);
-    let without = cmp().prefetching(false).compare_pairs(&pairs);
+    let with = cmp().prefetching(Prefetch::Full).compare_pairs(&pairs);
+    let without = cmp().prefetching(Prefetch::Off).compare_pairs(&pairs);
     assert_eq!(with, without);
+    let rows = cmp().prefetching(Prefetch::Rows).compare_pairs(&pairs);
+    assert_eq!(with, rows);
     let one_by_one: Vec<ComparisonVector> = pairs.iter().map(|p| cmp().compare(p.a, p.b)).collect();
     assert_eq!(with, one_by_one);
     // Not every vector alike: the data exercises the levels.
