@@ -13,12 +13,16 @@
 /// for half as far ahead, once the row has arrived.
 pub(crate) const AHEAD: usize = 16;
 
-/// Records from which the comparison loop asks for pairs ahead. Below, what
-/// it reads sits in the caches anyway and the hints only cost instructions:
-/// measured on 2 cores, the loop was faster without them at 99k records
-/// (u sample 0.055 against 0.063 s), even at 178k and faster with them at
-/// 294k (0.073 against 0.085 s) and 1M (0.125 against 0.20 s).
-pub(crate) const PREFETCH_FROM_RECORDS: usize = 1 << 17;
+/// Records from which the comparison loop asks for everything a pair reads,
+/// in stages. Below, all but the rows sits in the caches and the hints only
+/// cost instructions: measured on 2 cores, the loop was faster without them
+/// at 99k records (u sample 0.055 against 0.063 s), even at 178k, and
+/// faster with them at 294k (0.073 against 0.085 s) and 1M (0.125 against
+/// 0.20 s); against the rows alone ([`PREFETCH_ROWS_FROM_RECORDS`]) they
+/// lost at 178k (u sample 0.068-0.073 against 0.057-0.065 s) and 294k
+/// (compare 0.025-0.039 against 0.020-0.024 s) and won at 1M (compare
+/// 0.14 against 0.15-0.17 s, u sample 0.13 against 0.15-0.19 s).
+pub(crate) const PREFETCH_FROM_RECORDS: usize = 1 << 19;
 
 /// Records from which the comparison loop asks for the rows of the pairs
 /// ahead (and nothing else under [`PREFETCH_FROM_RECORDS`]): over 16,384
