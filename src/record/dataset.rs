@@ -332,11 +332,17 @@ impl DatasetBuilder {
     /// Normalises one record into interning-ready values, taking what the
     /// dataset keeps out of it (its ID and address, off the sequential
     /// path) and borrowing the rest.
-    pub(super) fn parse_record(&self, r: &mut Record, today: Ymd, cache: &RawCache) -> Parsed {
+    pub(super) fn parse_record(
+        &self,
+        r: &mut Record,
+        today: Ymd,
+        cache: &RawCache,
+        learn: bool,
+    ) -> Parsed {
         let id = std::mem::take(&mut r.id).into_boxed_str();
         let address = r.address.take().map(String::into_boxed_str);
         let r: &Record = r;
-        let mut p = self.parse_view(RawView::Record(r), today, cache);
+        let mut p = self.parse_view(RawView::Record(r), today, cache, learn);
         p.address_key = address.as_deref().and_then(address_key);
         p.id = id;
         p.address = address;
@@ -344,9 +350,15 @@ impl DatasetBuilder {
     }
 
     /// Normalises one borrowed row into interning-ready values.
-    pub(super) fn parse_row(&self, r: &RowRef<'_>, today: Ymd, cache: &RawCache) -> Parsed {
+    pub(super) fn parse_row(
+        &self,
+        r: &RowRef<'_>,
+        today: Ymd,
+        cache: &RawCache,
+        learn: bool,
+    ) -> Parsed {
         let view = RawView::Row(r);
-        let mut p = self.parse_view(view, today, cache);
+        let mut p = self.parse_view(view, today, cache, learn);
         let address = view.single(InputField::Address);
         p.address_key = address.and_then(address_key);
         p.id = r.id().into();
@@ -354,11 +366,13 @@ impl DatasetBuilder {
         p
     }
 
-    fn parse_view(&self, r: RawView<'_>, today: Ymd, cache: &RawCache) -> Parsed {
+    /// With `learn`, the raw texts the cache lacks are kept for it (a
+    /// chunk whose texts will not be learned copies none).
+    fn parse_view(&self, r: RawView<'_>, today: Ymd, cache: &RawCache, learn: bool) -> Parsed {
         let mut p = Parsed {
             source: match cache.sources.get(r.source()) {
                 Some(&id) => Source::Known(id),
-                None => Source::New(r.source().into()),
+                None => Source::new(r.source()),
             },
             seen: {
                 let (first, last) = r.seen();
@@ -424,7 +438,7 @@ impl DatasetBuilder {
                 match usable(PersonName::parse(raw)) {
                     Ok(n) => {
                         p.names[slot] = Some(ParsedName::new(n));
-                        if cache.room(&cache.names) {
+                        if learn && cache.room(&cache.names) {
                             p.raw_texts().names[slot] = Some(raw.into());
                         }
                     }
@@ -442,7 +456,7 @@ impl DatasetBuilder {
                 match usable(PersonName::parse(full)) {
                     Ok(n) => {
                         p.names = split_full_name(&n).map(|n| n.map(ParsedName::new));
-                        if cache.room(&cache.full_names) {
+                        if learn && cache.room(&cache.full_names) {
                             p.raw_texts().full = Some(full.into());
                         }
                     }
@@ -461,7 +475,7 @@ impl DatasetBuilder {
                 p.city_id = id;
             } else if let Ok(c) = PersonName::parse(city) {
                 p.city = Some(c.translit_key());
-                if cache.room(&cache.cities) {
+                if learn && cache.room(&cache.cities) {
                     p.raw_texts().city = Some(city.into());
                 }
             }
@@ -768,20 +782,49 @@ struct RawTexts {
 type Values<T> = smallvec::SmallVec<[T; 1]>;
 
 /// A record's source as parsed: its ID when an interned chunk had it
-/// already (nearly always: sources are few), else its text.
+/// already (nearly always: sources are few), else its text, inline when
+/// short (a new stream's first chunks, or a small build, would otherwise
+/// allocate per record).
 enum Source {
     Known(u32),
-    New(Box<str>),
+    Short(u8, [u8; 22]),
+    Long(Box<str>),
+}
+
+impl Source {
+    fn new(text: &str) -> Source {
+        let mut bytes = [0u8; 22];
+        match bytes.get_mut(..text.len()) {
+            Some(b) => {
+                b.copy_from_slice(text.as_bytes());
+                // At most 22 bytes: the slice above exists.
+                Source::Short(text.len() as u8, bytes)
+            }
+            None => Source::Long(text.into()),
+        }
+    }
+
+    /// The text of a source no interned chunk had.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Source::Known(_) => None,
+            // `new` copied a whole `str` there: the bytes are UTF-8.
+            Source::Short(len, bytes) => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok()),
+            Source::Long(text) => Some(text),
+        }
+    }
 }
 
 impl Default for Source {
     fn default() -> Source {
-        Source::New(Box::default())
+        Source::Short(0, [0; 22])
     }
 }
 
 /// Name parts, full names and cities already interned while staging, by
-/// raw text.
+/// raw text, and the staged sources.
 ///
 /// Most name parts and cities repeat (at 1M generated records, 1,432
 /// distinct first names in 487,673), and parsing one is the costliest step
@@ -1179,9 +1222,9 @@ impl Dataset {
                             self.devices.prefetch(d);
                         }
                     }
-                    out.push(match &p.source {
-                        Source::Known(id) => *id,
-                        Source::New(s) => self.sources.intern_ref(s)?,
+                    out.push(match (&p.source, p.source.text()) {
+                        (Source::Known(id), _) => *id,
+                        (_, text) => self.sources.intern_ref(text.unwrap_or_default())?,
                     });
                     let at = open_slot(&mut out);
                     for e in &p.emails {

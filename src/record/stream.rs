@@ -195,10 +195,11 @@ impl DatasetStream {
         check_len(self.len().saturating_add(records.len()), "records")?;
         let chunks = records.len().div_ceil(CHUNK);
         for (k, chunk) in records.chunks_mut(CHUNK).enumerate() {
-            self.step(!(last && k + 1 == chunks), |builder, today, cache| {
+            let learn = !(last && k + 1 == chunks);
+            self.step(learn, |builder, today, cache| {
                 chunk
                     .par_iter_mut()
-                    .map(|r| builder.parse_record(r, today, cache))
+                    .map(|r| builder.parse_record(r, today, cache, learn))
                     .collect()
             })?;
         }
@@ -237,7 +238,7 @@ impl DatasetStream {
             self.step(true, |builder, today, cache| {
                 chunk
                     .par_iter()
-                    .map(|r| builder.parse_row(r, today, cache))
+                    .map(|r| builder.parse_row(r, today, cache, true))
                     .collect()
             })?;
         }
