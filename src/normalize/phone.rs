@@ -147,9 +147,9 @@ impl Phone {
     /// Otherwise the first number the Russian fast path does not take pays
     /// for them: about 9 ms on the development machine (and each further
     /// region's patterns 1-3 ms when first met). A service can call this at
-    /// startup to keep that out of its first request; the `dedup` example
-    /// calls it on a thread of its own while it starts reading. Parsing
-    /// gives the same results with or without it.
+    /// startup to keep that out of its first request. (The `dedup` example
+    /// does not: its first chunk's parse would wait for the same load.)
+    /// Parsing gives the same results with or without it.
     ///
     /// # Example
     /// ```
@@ -333,7 +333,7 @@ fn national_digits(e164: u64, country_code: u16, buf: &mut [u8; 20]) -> &[u8] {
     // A u64 has at most 20 decimal digits: they fill `buf` from the end.
     let mut start = buf.len();
     let mut n = e164;
-    while let Some(slot) = start.checked_sub(1).and_then(|i| buf.get_mut(i)) {
+    for slot in buf.iter_mut().rev() {
         *slot = b'0' + (n % 10) as u8;
         start -= 1;
         n /= 10;
