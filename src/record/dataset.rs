@@ -438,7 +438,7 @@ impl DatasetBuilder {
                 match usable(PersonName::parse(raw)) {
                     Ok(n) => {
                         p.names[slot] = Some(ParsedName::new(n));
-                        if learn && cache.room(&cache.names) {
+                        if learn && RawCache::room(&cache.names) {
                             p.raw_texts().names[slot] = Some(raw.into());
                         }
                     }
@@ -456,7 +456,7 @@ impl DatasetBuilder {
                 match usable(PersonName::parse(full)) {
                     Ok(n) => {
                         p.names = split_full_name(&n).map(|n| n.map(ParsedName::new));
-                        if learn && cache.room(&cache.full_names) {
+                        if learn && RawCache::room(&cache.full_names) {
                             p.raw_texts().full = Some(full.into());
                         }
                     }
@@ -475,7 +475,7 @@ impl DatasetBuilder {
                 p.city_id = id;
             } else if let Ok(c) = PersonName::parse(city) {
                 p.city = Some(c.translit_key());
-                if learn && cache.room(&cache.cities) {
+                if learn && RawCache::room(&cache.cities) {
                     p.raw_texts().city = Some(city.into());
                 }
             }
@@ -871,11 +871,8 @@ impl RawCache {
             RawCache::remember(&mut self.cities, raw.city.as_deref(), row.city);
             // Every part the split gave is in `row.names`; a part it did not
             // give is NONE there, as a parse would leave it.
-            if let Some(raw) = raw.full.as_deref()
-                && self.full_names.len() < RawCache::MAX
-                && let hashbrown::hash_map::EntryRef::Vacant(slot) = self.full_names.entry_ref(raw)
-            {
-                slot.insert(row.names);
+            if let Some(raw) = raw.full.as_deref() {
+                RawCache::keep(&mut self.full_names, raw, row.names);
             }
         }
     }
@@ -887,7 +884,7 @@ impl RawCache {
         let from = self.sources.len() as u32;
         for id in from..staged.sources.len() as u32 {
             match staged.sources.value(id) {
-                Some(s) if self.room(&self.sources) => {
+                Some(s) if RawCache::room(&self.sources) => {
                     self.sources.insert(s.clone(), id);
                 }
                 _ => break,
@@ -897,10 +894,11 @@ impl RawCache {
 
     /// Whether `map` takes more entries: parsing keeps a raw text for
     /// [`RawCache::learn`] only then.
-    fn room<V>(&self, map: &hashbrown::HashMap<Box<str>, V, rustc_hash::FxBuildHasher>) -> bool {
+    fn room<V>(map: &hashbrown::HashMap<Box<str>, V, rustc_hash::FxBuildHasher>) -> bool {
         map.len() < RawCache::MAX
     }
 
+    /// Remembers `raw` → `id` unless `id` is [`NONE`] (nothing was interned).
     fn remember(
         map: &mut hashbrown::HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>,
         raw: Option<&str>,
@@ -908,10 +906,21 @@ impl RawCache {
     ) {
         if let Some(raw) = raw
             && id != NONE
-            && map.len() < RawCache::MAX
+        {
+            RawCache::keep(map, raw, id);
+        }
+    }
+
+    /// Adds `raw` → `value` if the map has room and lacks `raw`.
+    fn keep<V>(
+        map: &mut hashbrown::HashMap<Box<str>, V, rustc_hash::FxBuildHasher>,
+        raw: &str,
+        value: V,
+    ) {
+        if RawCache::room(map)
             && let hashbrown::hash_map::EntryRef::Vacant(slot) = map.entry_ref(raw)
         {
-            slot.insert(id);
+            slot.insert(value);
         }
     }
 }
