@@ -1231,9 +1231,9 @@ impl Dataset {
                             self.devices.prefetch(d);
                         }
                     }
-                    out.push(match (&p.source, p.source.text()) {
-                        (Source::Known(id), _) => *id,
-                        (_, text) => self.sources.intern_ref(text.unwrap_or_default())?,
+                    out.push(match &p.source {
+                        Source::Known(id) => *id,
+                        new => self.sources.intern_ref(new.text().unwrap_or_default())?,
                     });
                     let at = open_slot(&mut out);
                     for e in &p.emails {

@@ -195,13 +195,15 @@ impl DatasetStream {
         check_len(self.len().saturating_add(records.len()), "records")?;
         let chunks = records.len().div_ceil(CHUNK);
         for (k, chunk) in records.chunks_mut(CHUNK).enumerate() {
-            let learn = !(last && k + 1 == chunks);
-            self.step(learn, |builder, today, cache| {
-                chunk
-                    .par_iter_mut()
-                    .map(|r| builder.parse_record(r, today, cache, learn))
-                    .collect()
-            })?;
+            self.step(
+                !(last && k + 1 == chunks),
+                |builder, today, cache, learn| {
+                    chunk
+                        .par_iter_mut()
+                        .map(|r| builder.parse_record(r, today, cache, learn))
+                        .collect()
+                },
+            )?;
         }
         // What is left of the records is freed off the sequential path.
         records.into_par_iter().for_each(drop);
@@ -235,10 +237,10 @@ impl DatasetStream {
     pub fn push_rows(&mut self, rows: &[RowRef<'_>]) -> Result<()> {
         check_len(self.len().saturating_add(rows.len()), "records")?;
         for chunk in rows.chunks(CHUNK) {
-            self.step(true, |builder, today, cache| {
+            self.step(true, |builder, today, cache, learn| {
                 chunk
                     .par_iter()
-                    .map(|r| builder.parse_row(r, today, cache, true))
+                    .map(|r| builder.parse_row(r, today, cache, learn))
                     .collect()
             })?;
         }
@@ -247,14 +249,15 @@ impl DatasetStream {
 
     /// Parses a chunk with `parse` while the pending one is interned (the
     /// interning runs on one or two threads; parsing keeps the rest busy), then
-    /// leaves the new chunk pending. With `learn`, its raw texts go into
-    /// the cache once it is interned. Parsing reads the cache as it was
+    /// leaves the new chunk pending. With `learn` (handed to `parse`, which
+    /// keeps the raw texts only then), its raw texts go into the cache once
+    /// it is interned. Parsing reads the cache as it was
     /// before the pending chunk's texts: a parse is a pure function of the
     /// raw text, so a miss there costs time, never a different value.
     fn step(
         &mut self,
         learn: bool,
-        parse: impl FnOnce(&DatasetBuilder, Ymd, &RawCache) -> Vec<Parsed> + Send,
+        parse: impl FnOnce(&DatasetBuilder, Ymd, &RawCache, bool) -> Vec<Parsed> + Send,
     ) -> Result<()> {
         let DatasetStream {
             builder,
@@ -266,7 +269,7 @@ impl DatasetStream {
         } = self;
         let parsed = match pending.take() {
             // Nothing to overlap with (a stream's first chunk).
-            None => parse(builder, *today, cache),
+            None => parse(builder, *today, cache, learn),
             Some(mut prev) => {
                 let start = staged.len();
                 let old = std::mem::take(done);
@@ -275,7 +278,7 @@ impl DatasetStream {
                         drop(old);
                         staged.push_staged(&mut prev.parsed)
                     },
-                    || parse(builder, *today, cache),
+                    || parse(builder, *today, cache, learn),
                 );
                 interned?;
                 cache.learn_sources(staged);
