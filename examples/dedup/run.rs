@@ -707,18 +707,9 @@ impl Input<'_> {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if !failed.is_empty() {
                     failed.sort_unstable_by_key(|(k, _)| *k);
-                    let bad: std::collections::HashSet<usize> =
-                        failed.iter().map(|(k, _)| *k).collect();
-                    let mut k = 0;
-                    rows.retain(|_| {
-                        k += 1;
-                        !bad.contains(&(k - 1))
-                    });
-                    let mut k = 0;
-                    lines.retain(|_| {
-                        k += 1;
-                        !bad.contains(&(k - 1))
-                    });
+                    let bad: Vec<usize> = failed.iter().map(|(k, _)| *k).collect();
+                    remove_at(&mut rows, &bad);
+                    remove_at(&mut lines, &bad);
                     for (_, m) in failed {
                         if args.strict {
                             bail!("line {}: {} (--strict)", m.line, m.reason);
@@ -808,6 +799,17 @@ impl Input<'_> {
             })
             .collect()
     }
+}
+
+/// Removes the elements at `positions` (ascending) from `v`.
+fn remove_at<T>(v: &mut Vec<T>, positions: &[usize]) {
+    let mut positions = positions.iter().peekable();
+    let mut k = 0;
+    v.retain(|_| {
+        let bad = positions.next_if_eq(&&k).is_some();
+        k += 1;
+        !bad
+    });
 }
 
 /// Prints the read summary; with `--strict`, fails on the first malformed row.
