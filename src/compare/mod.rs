@@ -326,13 +326,7 @@ impl<'a> Comparator<'a> {
         for (k, p) in pairs.iter().enumerate() {
             match self.prefetch {
                 Prefetch::Full => self.prefetch_ahead(pairs, k, &ends),
-                Prefetch::Rows => {
-                    if let Some(ahead) = pairs.get(k + AHEAD / 2) {
-                        let (a, b) = ends(ahead);
-                        self.ds.prefetch_row(a);
-                        self.ds.prefetch_row(b);
-                    }
-                }
+                Prefetch::Rows => both(pairs, k + AHEAD / 2, &ends, |r| self.ds.prefetch_row(r)),
                 Prefetch::Off => {}
             }
             let (a, b) = ends(p);
@@ -346,21 +340,9 @@ impl<'a> Comparator<'a> {
     /// (each stage reads what the one before brought in).
     #[inline]
     fn prefetch_ahead<P>(&self, pairs: &[P], k: usize, ends: &impl Fn(&P) -> (RecordIx, RecordIx)) {
-        if let Some(ahead) = pairs.get(k + AHEAD) {
-            let (a, b) = ends(ahead);
-            self.ds.prefetch_row(a);
-            self.ds.prefetch_row(b);
-        }
-        if let Some(ahead) = pairs.get(k + AHEAD / 2) {
-            let (a, b) = ends(ahead);
-            self.prefetch_entries(a);
-            self.prefetch_entries(b);
-        }
-        if let Some(ahead) = pairs.get(k + AHEAD / 4) {
-            let (a, b) = ends(ahead);
-            self.prefetch_contacts(a);
-            self.prefetch_contacts(b);
-        }
+        both(pairs, k + AHEAD, ends, |r| self.ds.prefetch_row(r));
+        both(pairs, k + AHEAD / 2, ends, |r| self.prefetch_entries(r));
+        both(pairs, k + AHEAD / 4, ends, |r| self.prefetch_contacts(r));
     }
 
     /// Starts loading what comparing a record's e-mails and phones reads
@@ -808,6 +790,21 @@ fn digits_apart(mut a: u32, mut b: u32) -> u32 {
         b /= 10;
     }
     diff
+}
+
+/// Calls `f` on both records of `pairs[i]`, if there is such a pair.
+#[inline(always)]
+fn both<P>(
+    pairs: &[P],
+    i: usize,
+    ends: &impl Fn(&P) -> (RecordIx, RecordIx),
+    f: impl Fn(RecordIx),
+) {
+    if let Some(pair) = pairs.get(i) {
+        let (a, b) = ends(pair);
+        f(a);
+        f(b);
+    }
 }
 
 #[cfg(test)]
