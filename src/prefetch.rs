@@ -47,3 +47,23 @@ pub(crate) fn prefetch<T>(value: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
+
+/// [`prefetch`] for a value that may straddle two cache lines (a 36-byte
+/// row does more often than not): asks for the lines of its first and its
+/// last byte.
+#[inline(always)]
+pub(crate) fn prefetch_whole<T>(value: &T) {
+    prefetch(value);
+    let last = std::ptr::from_ref(value)
+        .cast::<u8>()
+        .wrapping_add(size_of::<T>().saturating_sub(1));
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `prefetch`; the address is the last byte of a live
+    // reference, and a prefetch of any address cannot fault.
+    unsafe {
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(last.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = last;
+}

@@ -509,23 +509,21 @@ impl<'a> Comparator<'a> {
     }
 
     fn shared(&self, x: &[u32], y: &[u32], slot: usize) -> (bool, bool) {
-        // Both lists are sorted and distinct: one merge walk.
+        // Both lists are sorted and distinct: one merge walk. Each side
+        // steps by the comparison's result rather than a branch on it (a
+        // random pair's order is a coin toss the predictor would miss).
         let (mut i, mut j) = (0, 0);
         let (mut real, mut generic) = (false, false);
-        while i < x.len() && j < y.len() {
-            match x[i].cmp(&y[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    if self.generic.is_generic_slot(slot, x[i]) {
-                        generic = true;
-                    } else {
-                        real = true;
-                    }
-                    i += 1;
-                    j += 1;
+        while let (Some(&p), Some(&q)) = (x.get(i), y.get(j)) {
+            if p == q {
+                if self.generic.is_generic_slot(slot, p) {
+                    generic = true;
+                } else {
+                    real = true;
                 }
             }
+            i += usize::from(p <= q);
+            j += usize::from(q <= p);
         }
         (real, generic)
     }

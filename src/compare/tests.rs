@@ -373,4 +373,20 @@ proptest::proptest! {
             proptest::prop_assert!(address_could_agree(&hashes(&kx), &hashes(&ky)));
         }
     }
+
+    /// Two records' e-mail lists agree exactly when they share an address,
+    /// whatever the lists' lengths and orders (the merge walk over their
+    /// sorted IDs).
+    #[test]
+    fn e_mail_lists_agree_exactly_when_they_share_one(
+        x in proptest::collection::vec(0usize..8, 1..5),
+        y in proptest::collection::vec(0usize..8, 1..5),
+    ) {
+        let email = |i: usize| format!("user{i}@host{i}.ru");
+        let record = |ix: &[usize]| ix.iter().fold(r(), |r, &i| r.email(email(i)));
+        let level = pair(record(&x), record(&y)).level(Field::Email);
+        let shared = x.iter().any(|i| y.contains(i));
+        let expected = if shared { EmailLevel::Exact } else { EmailLevel::Different };
+        proptest::prop_assert_eq!(level, Level::Email(expected));
+    }
 }

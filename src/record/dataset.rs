@@ -16,7 +16,7 @@ use crate::normalize::{
     BirthDate, CheckDigit, CustomerId, DateOrder, DeviceId, Email, IdKind, Identifier, LoyaltyId,
     PersonName, Phone, Region, Rejection, SurnameGender, Ymd, usable,
 };
-use crate::prefetch::{AHEAD, prefetch};
+use crate::prefetch::{AHEAD, prefetch, prefetch_whole};
 
 /// A record's dense index in a [`Dataset`] (its rank by [`RecordId`]).
 pub type RecordIx = u32;
@@ -1075,7 +1075,7 @@ impl Dataset {
     #[inline]
     pub(crate) fn prefetch_row(&self, ix: RecordIx) {
         if let Some(r) = self.rows.get(ix as usize) {
-            prefetch(r);
+            prefetch_whole(r);
         }
     }
 

@@ -220,14 +220,42 @@ impl UCounts {
                         (a as u32, b as u32)
                     })
                     .collect();
-                let mut out = UCounts::default();
-                cmp.compare_each(&draws, |&ab| ab, |_, v| out.add(&v));
-                out
+                // Every code counted as it comes, without a branch; which
+                // codes count is settled once per chunk (`from_codes`).
+                let mut codes = [[0u64; LEVEL_CODES]; FIELDS];
+                cmp.compare_each(
+                    &draws,
+                    |&ab| ab,
+                    |_, v| {
+                        for (row, &c) in codes.iter_mut().zip(&v.0) {
+                            if let Some(n) = row.get_mut(usize::from(c)) {
+                                *n += 1;
+                            }
+                        }
+                    },
+                );
+                UCounts::from_codes(&codes, draws.len() as u64)
             })
             .reduce(UCounts::default, |mut a, b| {
                 a.merge(&b);
                 a
             })
+    }
+
+    /// Counts `pairs` compared pairs from how many of them had each code
+    /// per field, as [`UCounts::add`] would have counted their vectors.
+    fn from_codes(codes: &[[u64; LEVEL_CODES]; FIELDS], pairs: u64) -> UCounts {
+        let mut out = UCounts::default();
+        for (f, row) in Field::ALL.into_iter().zip(codes) {
+            for (code, &n) in (0u8..).zip(row) {
+                let l = Level::from_code(f, code);
+                if !l.is_neutral() || l == Level::Missing {
+                    out.counts[f as usize][usize::from(l.code())] += n;
+                }
+            }
+        }
+        out.pairs = pairs;
+        out
     }
 
     /// Counts one comparison vector.

@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use super::em::SplitMix64;
 use super::*;
 use crate::block::{BlockingConfig, GenericValues};
-use crate::compare::CompareConfig;
+use crate::compare::{CompareConfig, PhoneLevel};
 use crate::record::{Dataset, DatasetBuilder, Record};
 
 /// Draws a level code from a distribution over codes `1..=probs.len()`.
@@ -352,4 +352,35 @@ fn default_parameters_cover_every_level_of_every_field() {
         assert!((m_sum - 1.0).abs() < 1e-9, "{f:?}: m sums to {m_sum}");
         assert!((u_sum - 1.0).abs() < 1e-9, "{f:?}: u sums to {u_sum}");
     }
+}
+
+#[test]
+fn the_u_sample_counts_each_pair_as_adding_its_vector_would() {
+    // Every pair of these records compares alike (first name and birth
+    // date exact, a generic phone, all else missing), so whichever pairs
+    // the sample draws, it must count what adding that vector as often does,
+    // neutral generic level left out and missing fields counted as missing.
+    let records: Vec<Record> = (0..6)
+        .map(|i| {
+            Record::new(i.to_string(), "call")
+                .phone("+7 495 223-45-67")
+                .first_name("Анна")
+                .birth_date("1990-05-01")
+        })
+        .collect();
+    let ds = dataset(records);
+    // Six holders make the phone generic outright.
+    let config = crate::block::GenericConfig::new()
+        .min_records(2)
+        .max_records(6);
+    let generic = GenericValues::detect(&ds, &config).unwrap();
+    let cmp = Comparator::new(&ds, &generic, CompareConfig::new()).unwrap();
+    let v = cmp.compare(0, 1);
+    assert_eq!(v.level(Field::Phone), Level::Phone(PhoneLevel::Generic));
+    let mut expected = UCounts::default();
+    for _ in 0..40_000 {
+        expected.add(&v);
+    }
+    assert_eq!(UCounts::sample(&cmp, 40_000, 11), expected);
+    assert_eq!(expected.pairs(), 40_000);
 }
