@@ -595,48 +595,53 @@ fn split_full_name(name: &PersonName) -> [Option<PersonName>; 3] {
     })
 }
 
+/// Words of an address that say what a part is, not which: street,
+/// house, flat, building, town and region markers, Russian and English.
+fn is_address_noise(word: &str) -> bool {
+    matches!(
+        word,
+        "ул" | "улица"
+            | "д"
+            | "дом"
+            | "кв"
+            | "квартира"
+            | "корп"
+            | "корпус"
+            | "к"
+            | "стр"
+            | "строение"
+            | "пр"
+            | "пр-т"
+            | "проспект"
+            | "пер"
+            | "переулок"
+            | "г"
+            | "город"
+            | "обл"
+            | "область"
+            | "р-н"
+            | "street"
+            | "st"
+            | "str"
+            | "apt"
+            | "apartment"
+            | "flat"
+            | "house"
+            | "building"
+            | "bld"
+            | "city"
+            | "avenue"
+            | "ave"
+            | "road"
+            | "rd"
+    )
+}
+
 /// A comparable form of a street address: its lower-case letter/digit tokens
 /// (`ё` as `е`) without the common address words (`ул`, `д`, `кв`, `street`…),
 /// sorted so word order does not matter, joined by one space. `None` unless
 /// it holds a digit and a word — a bare city or street is no household key.
 pub(crate) fn address_key(raw: &str) -> Option<String> {
-    const NOISE: &[&str] = &[
-        "ул",
-        "улица",
-        "д",
-        "дом",
-        "кв",
-        "квартира",
-        "корп",
-        "корпус",
-        "к",
-        "стр",
-        "строение",
-        "пр",
-        "пр-т",
-        "проспект",
-        "пер",
-        "переулок",
-        "г",
-        "город",
-        "обл",
-        "область",
-        "р-н",
-        "street",
-        "st",
-        "str",
-        "apt",
-        "apartment",
-        "flat",
-        "house",
-        "building",
-        "bld",
-        "city",
-        "avenue",
-        "ave",
-        "road",
-        "rd",
-    ];
     if raw.len() > 512 {
         return None;
     }
@@ -649,7 +654,7 @@ pub(crate) fn address_key(raw: &str) -> Option<String> {
                 .map(|c| if c == 'ё' { 'е' } else { c })
                 .collect::<String>()
         })
-        .filter(|w| !NOISE.contains(&w.as_str()))
+        .filter(|w| !is_address_noise(w))
         .collect();
     let has_digit = tokens.iter().any(|t| t.chars().any(|c| c.is_ascii_digit()));
     let has_word = tokens.iter().any(|t| t.chars().any(char::is_alphabetic));

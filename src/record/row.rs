@@ -204,7 +204,7 @@ impl<'a> RowRef<'a> {
     }
 
     /// The held cells, in column order.
-    fn cells(&self) -> impl Iterator<Item = &(InputField, &'a str)> {
+    fn cells(&self) -> impl DoubleEndedIterator<Item = &(InputField, &'a str)> {
         self.inline.iter().take(self.len).chain(&self.spill)
     }
 }
@@ -217,9 +217,19 @@ fn wrong_count() -> Error {
     .into()
 }
 
-/// The last of a cell's values ([`cell_values`]), found from the end.
+/// The last of a cell's values ([`cell_values`]), found from the end (a
+/// byte search: `;` is ASCII, so each cut falls between characters).
 fn last_value(cell: &str) -> Option<&str> {
-    cell.rsplit(';').map(text::trim).find(|v| !v.is_empty())
+    let mut end = cell.len();
+    loop {
+        let head = cell.as_bytes().get(..end)?;
+        let start = head.iter().rposition(|&b| b == b';').map_or(0, |i| i + 1);
+        let v = text::trim(cell.get(start..end)?);
+        if !v.is_empty() {
+            return Some(v);
+        }
+        end = start.checked_sub(1)?;
+    }
 }
 
 /// The ID, source and cell count only: the cells are personal data.
@@ -343,9 +353,22 @@ impl<'a> RawView<'a> {
             // the end.
             RawView::Row(r) => r
                 .cells()
+                .rev()
                 .filter(|(held, _)| *held == field)
-                .filter_map(|&(_, cell)| last_value(cell))
-                .last(),
+                .find_map(|&(_, cell)| last_value(cell)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// The search from the end finds what splitting the whole cell
+        /// and taking its last non-blank value finds.
+        #[test]
+        fn last_value_is_the_last_non_blank_value(cell in "[ab; \u{a0}\u{3000}ё]{0,12}") {
+            let split = cell.rsplit(';').map(super::text::trim).find(|v| !v.is_empty());
+            proptest::prop_assert_eq!(super::last_value(&cell), split);
         }
     }
 }

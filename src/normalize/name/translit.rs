@@ -103,39 +103,30 @@ pub(crate) fn reduce(latin: &str, out: &mut String) {
     };
     while i < b.len() {
         let rest = &b[i..];
-        let (emit, used): (&str, usize) = if rest.starts_with(b"shch") {
-            ("sch", 4)
-        } else if rest.starts_with(b"sch") {
-            ("sch", 3)
-        } else if rest.starts_with(b"tch") {
-            ("ch", 3)
-        } else if rest.starts_with(b"kh") {
-            ("h", 2)
-        } else if rest.starts_with(b"ph") {
-            ("f", 2)
-        } else if rest.starts_with(b"ye") || rest.starts_with(b"yo") {
-            ("e", 2)
-        } else if rest.starts_with(b"ck") {
-            ("k", 2)
-        } else if rest.starts_with(b"ch") {
-            ("ch", 2)
-        } else if rest.starts_with(b"tz") || rest.starts_with(b"ts") {
-            ("ts", 2)
-        } else {
-            match rest[0] {
-                b'x' => ("ks", 1),
-                b'c' => ("k", 1),
-                b'w' => ("v", 1),
-                b'q' => ("k", 1),
-                b'y' | b'j' => ("i", 1),
-                _ => {
-                    // Not an ASCII letter handled above: copy one whole character.
-                    let c = latin[i..].chars().next().unwrap_or(' ');
-                    let mut buf = [0u8; 4];
-                    push(c.encode_utf8(&mut buf), out);
-                    i += c.len_utf8();
-                    continue;
-                }
+        let next = rest.get(1).copied();
+        // Dispatched on the first byte: of the rules sharing one, the
+        // longer pattern is tried first.
+        let (emit, used): (&str, usize) = match rest[0] {
+            b's' if rest.starts_with(b"shch") => ("sch", 4),
+            b's' if rest.starts_with(b"sch") => ("sch", 3),
+            b't' if rest.starts_with(b"tch") => ("ch", 3),
+            b't' if matches!(next, Some(b'z' | b's')) => ("ts", 2),
+            b'k' if next == Some(b'h') => ("h", 2),
+            b'p' if next == Some(b'h') => ("f", 2),
+            b'y' if matches!(next, Some(b'e' | b'o')) => ("e", 2),
+            b'c' if next == Some(b'k') => ("k", 2),
+            b'c' if next == Some(b'h') => ("ch", 2),
+            b'x' => ("ks", 1),
+            b'c' | b'q' => ("k", 1),
+            b'w' => ("v", 1),
+            b'y' | b'j' => ("i", 1),
+            _ => {
+                // Not an ASCII letter handled above: copy one whole character.
+                let c = latin[i..].chars().next().unwrap_or(' ');
+                let mut buf = [0u8; 4];
+                push(c.encode_utf8(&mut buf), out);
+                i += c.len_utf8();
+                continue;
             }
         };
         push(emit, out);
@@ -159,6 +150,71 @@ pub(crate) fn key(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::key;
+
+    /// The rules as first written, a chain of prefix tests in priority
+    /// order: the dispatched version must reduce every token alike.
+    fn reduce_chain(latin: &str, out: &mut String) {
+        let b = latin.as_bytes();
+        let start = out.len();
+        let mut i = 0;
+        let push = |s: &str, out: &mut String| {
+            for c in s.chars() {
+                if !out[start..].ends_with(c) {
+                    out.push(c);
+                }
+            }
+        };
+        while i < b.len() {
+            let rest = &b[i..];
+            let (emit, used): (&str, usize) = if rest.starts_with(b"shch") {
+                ("sch", 4)
+            } else if rest.starts_with(b"sch") {
+                ("sch", 3)
+            } else if rest.starts_with(b"tch") {
+                ("ch", 3)
+            } else if rest.starts_with(b"kh") {
+                ("h", 2)
+            } else if rest.starts_with(b"ph") {
+                ("f", 2)
+            } else if rest.starts_with(b"ye") || rest.starts_with(b"yo") {
+                ("e", 2)
+            } else if rest.starts_with(b"ck") {
+                ("k", 2)
+            } else if rest.starts_with(b"ch") {
+                ("ch", 2)
+            } else if rest.starts_with(b"tz") || rest.starts_with(b"ts") {
+                ("ts", 2)
+            } else {
+                match rest[0] {
+                    b'x' => ("ks", 1),
+                    b'c' => ("k", 1),
+                    b'w' => ("v", 1),
+                    b'q' => ("k", 1),
+                    b'y' | b'j' => ("i", 1),
+                    _ => {
+                        // Not an ASCII letter handled above: copy one whole character.
+                        let c = latin[i..].chars().next().unwrap_or(' ');
+                        let mut buf = [0u8; 4];
+                        push(c.encode_utf8(&mut buf), out);
+                        i += c.len_utf8();
+                        continue;
+                    }
+                }
+            };
+            push(emit, out);
+            i += used;
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dispatched_rules_reduce_as_the_chain(token in "[a-z]{0,10}|[a-zäöüé ]{0,10}|[shctkpyjxwqzoe]{0,10}") {
+            let (mut fast, mut chain) = (String::new(), String::new());
+            super::reduce(&token, &mut fast);
+            reduce_chain(&token, &mut chain);
+            proptest::prop_assert_eq!(fast, chain);
+        }
+    }
 
     #[test]
     fn spellings_meet() {
