@@ -25,11 +25,15 @@ pub(crate) const AHEAD: usize = 16;
 pub(crate) const PREFETCH_FROM_RECORDS: usize = 1 << 19;
 
 /// Records from which the comparison loop asks for the rows of the pairs
-/// ahead (and nothing else under [`PREFETCH_FROM_RECORDS`]): over 16,384
-/// rows of 36 bytes overflow a 1 MiB L2, and at 99k records the random
-/// pairs of the u sample spent over half of `compare`'s own time waiting
-/// for their two rows (u sample 0.058-0.061 -> 0.052-0.054 s with the rows
-/// asked for; at 436 records the hint only cost time).
+/// ahead, and their identifier IDs (nothing else under
+/// [`PREFETCH_FROM_RECORDS`]): over 16,384 rows of 36 bytes overflow a
+/// 1 MiB L2, and at 99k records the random pairs of the u sample spent over
+/// half of `compare`'s own time waiting for their two rows (u sample
+/// 0.058-0.061 -> 0.052-0.054 s with the rows asked for; at 436 records the
+/// hint only cost time). The identifier IDs were asked for too once the
+/// rows' second cache lines were ([`prefetch_whole`]): 99k train 0.047 ->
+/// 0.045 s, 294k compare 0.022 -> 0.017 s (before that, reading a row's
+/// start of IDs from a line not yet in stalled the hint, and it lost).
 pub(crate) const PREFETCH_ROWS_FROM_RECORDS: usize = 1 << 14;
 
 /// Asks the CPU to start loading the cache line holding `value`, so that a

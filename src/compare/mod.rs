@@ -234,8 +234,9 @@ pub(crate) enum Prefetch {
     /// Nothing: under [`PREFETCH_ROWS_FROM_RECORDS`] records, the rows
     /// sit in the caches.
     Off,
-    /// The rows only: what the rows point to is small enough to sit in the
-    /// caches, the rows are not (up to [`PREFETCH_FROM_RECORDS`]).
+    /// The rows and their identifier IDs: what else the rows point to is
+    /// small enough to sit in the caches, the rows are not (up to
+    /// [`PREFETCH_FROM_RECORDS`]).
     Rows,
     /// The rows, then what they point to, in stages.
     Full,
@@ -316,7 +317,8 @@ impl<'a> Comparator<'a> {
     /// [`AHEAD`] pairs ahead, identifier IDs and name entries half as far,
     /// local parts and phone numbers a quarter as far. Under
     /// [`PREFETCH_FROM_RECORDS`] records only the rows are asked for, half
-    /// as far ahead, and under [`PREFETCH_ROWS_FROM_RECORDS`] nothing.
+    /// as far ahead, and their identifier IDs a quarter as far; under
+    /// [`PREFETCH_ROWS_FROM_RECORDS`] nothing.
     pub(crate) fn compare_each<P>(
         &self,
         pairs: &[P],
@@ -326,7 +328,10 @@ impl<'a> Comparator<'a> {
         for (k, p) in pairs.iter().enumerate() {
             match self.prefetch {
                 Prefetch::Full => self.prefetch_ahead(pairs, k, &ends),
-                Prefetch::Rows => both(pairs, k + AHEAD / 2, &ends, |r| self.ds.prefetch_row(r)),
+                Prefetch::Rows => {
+                    both(pairs, k + AHEAD / 2, &ends, |r| self.ds.prefetch_row(r));
+                    both(pairs, k + AHEAD / 4, &ends, |r| self.ds.prefetch_values(r));
+                }
                 Prefetch::Off => {}
             }
             let (a, b) = ends(p);
