@@ -316,8 +316,8 @@ impl<'a> Comparator<'a> {
     /// of pairs ahead as it goes (see [`crate::prefetch`]): rows
     /// [`AHEAD`] pairs ahead, identifier IDs and name entries half as far,
     /// local parts and phone numbers a quarter as far. Under
-    /// [`PREFETCH_FROM_RECORDS`] records only the rows are asked for, half
-    /// as far ahead, and their identifier IDs a quarter as far; under
+    /// [`PREFETCH_FROM_RECORDS`] records only the rows (half as far ahead)
+    /// and their identifier IDs (a quarter as far) are asked for; under
     /// [`PREFETCH_ROWS_FROM_RECORDS`] nothing.
     pub(crate) fn compare_each<P>(
         &self,

@@ -659,9 +659,10 @@ impl Model {
             // thousands of iterations when most pairs carry no evidence.
             // The posterior of a pattern is 1 / (1 + e^-logit e^-evidence):
             // e^-evidence is taken once per pattern here, so each of the
-            // bisection's 60 steps takes one exponential, not one per pattern
-            // (fit 8.5 -> 3.0 ms at 99k records, 32 -> 11 ms at 1M). Each group's patterns are
-            // summed in their order either way.
+            // bisection's 60 steps takes one exponential, not one per
+            // pattern (fit 8.5 -> 3.0 ms at 99k records, 32 -> 11 ms at
+            // 1M). Each group's patterns are summed in their order either
+            // way.
             let odds_against: Vec<(usize, f64, f64)> = rows
                 .iter()
                 .zip(&evidence)
