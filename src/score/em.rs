@@ -248,10 +248,7 @@ impl UCounts {
         let mut out = UCounts::default();
         for (f, row) in Field::ALL.into_iter().zip(codes) {
             for (code, &n) in (0u8..).zip(row) {
-                let l = Level::from_code(f, code);
-                if !l.is_neutral() || l == Level::Missing {
-                    out.counts[f as usize][usize::from(l.code())] += n;
-                }
+                out.count(Level::from_code(f, code), f, n);
             }
         }
         out.pairs = pairs;
@@ -261,13 +258,17 @@ impl UCounts {
     /// Counts one comparison vector.
     pub fn add(&mut self, v: &ComparisonVector) {
         for f in Field::ALL {
-            let l = v.level(f);
-            // Evidence levels for u, and missing (code 0) for presence.
-            if !l.is_neutral() || l == Level::Missing {
-                self.counts[f as usize][usize::from(l.code())] += 1;
-            }
+            self.count(v.level(f), f, 1);
         }
         self.pairs += 1;
+    }
+
+    /// Counts `n` pairs at level `l` of field `f`, if that level counts:
+    /// evidence levels for u, and missing (code 0) for presence.
+    fn count(&mut self, l: Level, f: Field, n: u64) {
+        if !l.is_neutral() || l == Level::Missing {
+            self.counts[f as usize][usize::from(l.code())] += n;
+        }
     }
 
     /// Adds another sample's counts.

@@ -383,4 +383,13 @@ fn the_u_sample_counts_each_pair_as_adding_its_vector_would() {
     }
     assert_eq!(UCounts::sample(&cmp, 40_000, 11), expected);
     assert_eq!(expected.pairs(), 40_000);
+    // What counts, by field (vector order) and level code: the exact first
+    // name and birth date, e-mail as missing, the generic phone not at all.
+    let json = serde_json::to_value(&expected).unwrap();
+    let row = |f: Field| json["counts"][f as usize].clone();
+    assert_eq!(row(Field::FirstName)[1], 40_000);
+    assert_eq!(row(Field::BirthDate)[1], 40_000);
+    assert_eq!(row(Field::Email)[0], 40_000);
+    let phone: Vec<u64> = serde_json::from_value(row(Field::Phone)).unwrap();
+    assert_eq!(phone, vec![0; phone.len()]);
 }
