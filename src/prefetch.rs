@@ -41,15 +41,7 @@ pub(crate) const PREFETCH_ROWS_FROM_RECORDS: usize = 1 << 14;
 /// reads nothing into the program and never changes a result.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` needs SSE, part of every x86-64 CPU; a
-    // prefetch cannot fault or write, and the address is a live reference.
-    unsafe {
-        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    prefetch_line(std::ptr::from_ref(value).cast());
 }
 
 /// [`prefetch`] for a value that may straddle two cache lines (a 36-byte
@@ -57,17 +49,22 @@ pub(crate) fn prefetch<T>(value: &T) {
 /// last byte.
 #[inline(always)]
 pub(crate) fn prefetch_whole<T>(value: &T) {
-    prefetch(value);
-    let last = std::ptr::from_ref(value)
-        .cast::<u8>()
-        .wrapping_add(size_of::<T>().saturating_sub(1));
+    let first = std::ptr::from_ref(value).cast::<u8>();
+    prefetch_line(first);
+    prefetch_line(first.wrapping_add(size_of::<T>().saturating_sub(1)));
+}
+
+/// The hint itself, for the line holding `address`.
+#[inline(always)]
+fn prefetch_line(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: as in `prefetch`; the address is the last byte of a live
-    // reference, and a prefetch of any address cannot fault.
+    // SAFETY: `_mm_prefetch` needs SSE, part of every x86-64 CPU; a
+    // prefetch of any address cannot fault or write (callers pass bytes of
+    // live references).
     unsafe {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(last.cast());
+        _mm_prefetch::<_MM_HINT_T0>(address.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = last;
+    let _ = address;
 }
