@@ -431,7 +431,7 @@ fn fast_ru(s: &str, region: Region) -> Option<Phone> {
 }
 
 /// Fixed-line area codes of the Russian plan (libphonenumber's RU
-/// `fixedLine` pattern, by its three-digit prefixes).
+/// `fixedLine` pattern, by its three-digit prefixes), ascending.
 const RU_FIXED_LINE: &[u16] = &[
     301, 302, 336, 341, 342, 343, 345, 346, 347, 349, 351, 352, 353, 365, 381, 382, 383, 384, 385,
     388, 390, 391, 394, 395, 401, 411, 413, 415, 416, 421, 423, 424, 426, 427, 471, 472, 473, 474,
@@ -457,16 +457,12 @@ fn russian_number(national: &[u8]) -> Option<(PhoneType, bool)> {
     }
     let prefix = u16::from(*a) * 100 + u16::from(*b) * 10 + u16::from(*c);
     match prefix {
-        930 => Some(if mobile_930(rest) {
-            (PhoneType::Mobile, true)
-        } else {
-            (PhoneType::Unknown, false)
-        }),
+        930 if !mobile_930(rest) => invalid,
         900..=999 => Some((PhoneType::Mobile, true)),
         800 | 804 => Some((PhoneType::TollFree, true)),
         803 | 809 => Some((PhoneType::PremiumRate, true)),
         808 => Some((PhoneType::PersonalNumber, true)),
-        p if RU_FIXED_LINE.contains(&p) => Some((PhoneType::FixedLine, true)),
+        p if RU_FIXED_LINE.binary_search(&p).is_ok() => Some((PhoneType::FixedLine, true)),
         _ => invalid,
     }
 }
