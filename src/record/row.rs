@@ -58,6 +58,9 @@ pub struct RowRef<'a> {
     inline: [(InputField, &'a str); INLINE],
     len: usize,
     spill: Vec<(InputField, &'a str)>,
+    /// Which fields the held cells are of ([`bit`]), so a field the row
+    /// lacks is answered without walking its cells.
+    fields: u32,
     seen: (Option<i64>, Option<i64>),
     consent: Consent,
 }
@@ -86,6 +89,7 @@ impl<'a> RowRef<'a> {
             inline: [(InputField::RecordId, ""); INLINE],
             len: 0,
             spill: Vec::new(),
+            fields: 0,
             seen: (None, None),
             consent: Consent::default(),
         };
@@ -158,6 +162,7 @@ impl<'a> RowRef<'a> {
     }
 
     fn hold(&mut self, field: InputField, cell: &'a str) {
+        self.fields |= bit(field);
         match self.inline.get_mut(self.len) {
             Some(slot) => {
                 *slot = (field, cell);
@@ -207,6 +212,18 @@ impl<'a> RowRef<'a> {
     fn cells(&self) -> impl DoubleEndedIterator<Item = &(InputField, &'a str)> {
         self.inline.iter().take(self.len).chain(&self.spill)
     }
+
+    /// Whether a cell of `field` is held.
+    fn holds(&self, field: InputField) -> bool {
+        self.fields & bit(field) != 0
+    }
+}
+
+/// A field's bit in [`RowRef`]'s set of held fields. Were there more than
+/// 32 fields, two would share a bit: a lookup would then walk the cells
+/// (which compare the field itself), never miss one.
+fn bit(field: InputField) -> u32 {
+    1 << (field as u32 % 32)
 }
 
 fn wrong_count() -> Error {
@@ -294,13 +311,14 @@ impl<'a> RawView<'a> {
                 };
                 list.iter().for_each(|v| f(v));
             }
-            RawView::Row(r) => {
+            RawView::Row(r) if r.holds(field) => {
                 for &(held, cell) in r.cells() {
                     if held == field {
                         cell_values(cell).for_each(&mut f);
                     }
                 }
             }
+            RawView::Row(_) => {}
         }
     }
 
@@ -309,6 +327,10 @@ impl<'a> RawView<'a> {
     pub(super) fn customer_ids(self, mut f: impl FnMut(&str, &str)) {
         match self {
             RawView::Record(r) => r.customer_ids.iter().for_each(|(s, v)| f(s, v)),
+            RawView::Row(r)
+                if !(r.holds(InputField::CustomerId)
+                    || r.holds(InputField::EmailHash)
+                    || r.holds(InputField::PhoneHash)) => {}
             RawView::Row(r) => {
                 for &(field, cell) in r.cells() {
                     match field {
@@ -349,6 +371,7 @@ impl<'a> RawView<'a> {
                 InputField::Address => r.address.as_deref(),
                 _ => None,
             },
+            RawView::Row(r) if !r.holds(field) => None,
             // The last value of the last cell that has one, read from
             // the end.
             RawView::Row(r) => r
