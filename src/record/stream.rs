@@ -55,6 +55,9 @@ pub struct DatasetStream {
     pending: Option<Pending>,
     /// The chunk interned last, dropped while the next one is interned.
     done: Vec<Parsed>,
+    /// Room [`DatasetStream::reserve`] asked for, made by the next
+    /// interning (beside a chunk's parse rather than before it).
+    reserve: Option<usize>,
 }
 
 /// A parsed chunk waiting to be interned.
@@ -164,6 +167,7 @@ impl DatasetStream {
             cache: RawCache::default(),
             pending: None,
             done: Vec::new(),
+            reserve: None,
         }
     }
 
@@ -266,6 +270,7 @@ impl DatasetStream {
             cache,
             pending,
             done,
+            reserve,
         } = self;
         let parsed = match pending.take() {
             // Nothing to overlap with (a stream's first chunk).
@@ -276,6 +281,9 @@ impl DatasetStream {
                 let (interned, parsed) = rayon::join(
                     || {
                         drop(old);
+                        if let Some(additional) = reserve.take() {
+                            staged.reserve_staged(additional);
+                        }
                         staged.push_staged(&mut prev.parsed)
                     },
                     || parse(builder, *today, cache, learn),
@@ -298,6 +306,9 @@ impl DatasetStream {
     /// chunk follows to look them up).
     fn flush(&mut self) -> Result<()> {
         if let Some(mut prev) = self.pending.take() {
+            if let Some(additional) = self.reserve.take() {
+                self.staged.reserve_staged(additional);
+            }
             self.staged.push_staged(&mut prev.parsed)?;
         }
         self.done = Vec::new();
@@ -310,7 +321,9 @@ impl DatasetStream {
     /// batch, when the total is roughly known (from a file's size, say);
     /// the dataset is the same with or without it. Never fails: it reserves
     /// at most 1,024 times the records pushed so far, and less where the
-    /// allocator refuses.
+    /// allocator refuses. After a push, the room is made when that push's
+    /// last records are interned: beside the next push's parsing, or by
+    /// `finish`.
     ///
     /// # Example
     /// ```
@@ -325,7 +338,13 @@ impl DatasetStream {
     /// # Ok::<(), idstitch::Error>(())
     /// ```
     pub fn reserve(&mut self, additional: usize) {
-        self.staged.reserve_staged(additional);
+        // Made when the pending chunk is interned, which the next push
+        // overlaps with parsing its first chunk: the tables' copies into
+        // their new room then take one thread, not the whole pool.
+        match self.pending {
+            Some(_) => self.reserve = Some(additional),
+            None => self.staged.reserve_staged(additional),
+        }
     }
 
     /// Records pushed so far.
