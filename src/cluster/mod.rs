@@ -1176,7 +1176,12 @@ impl Clusters {
                 labels[r] = labels[first];
             }
         }
-        let links = sort_by_identity(links, &labels, identities);
+        // Both read the labels alone: the links' (mostly sequential) sort
+        // runs beside the households' search.
+        let (links, households) = rayon::join(
+            || sort_by_identity(links, &labels, identities),
+            || households(ds, &labels, generic, cfg),
+        );
 
         let mut sizes = vec![0u64; identities as usize];
         for &l in &labels {
@@ -1189,7 +1194,6 @@ impl Clusters {
         stats.singletons = sizes.iter().filter(|&&s| s == 1).count() as u64;
         stats.largest = sizes.iter().copied().max().unwrap_or(0);
 
-        let households = households(ds, &labels, generic, cfg);
         stats.households = households.len() as u64;
         Ok(Clusters {
             labels,
