@@ -5,10 +5,10 @@ mod nicknames;
 mod phonetic;
 pub(crate) mod translit;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::LazyLock;
 
+use rustc_hash::FxHashMap;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -152,8 +152,10 @@ impl fmt::Debug for NameToken {
 }
 
 /// Nickname table indexed by transliteration key.
-static NICKNAMES: LazyLock<HashMap<String, Vec<u16>>> = LazyLock::new(|| {
-    let mut map: HashMap<String, Vec<u16>> = HashMap::new();
+// Keyed by the fixed table's names: looking up an input's key cannot grow
+// it, so a fast hash needs no defence against chosen keys.
+static NICKNAMES: LazyLock<FxHashMap<String, Vec<u16>>> = LazyLock::new(|| {
+    let mut map: FxHashMap<String, Vec<u16>> = FxHashMap::default();
     for (gi, group) in nicknames::GROUPS.iter().enumerate() {
         // Invariant: the table has far fewer than 65,536 groups.
         let gi = gi as u16;
