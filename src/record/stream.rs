@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 
 use super::dataset::{DatasetBuilder, Parsed, RawCache, Row, check_len, gather, id_prefix};
-use super::{Dataset, NONE, Record, RecordIx, RejectedValue, RowRef};
+use super::{Consent, Dataset, NONE, Record, RecordId, RecordIx, RejectedValue, RowRef};
 use crate::error::{ErrorKind, Result};
 use crate::normalize::{IdKind, Ymd};
 use crate::prefetch::AHEAD;
@@ -417,30 +417,21 @@ impl DatasetStream {
         drop(perm);
         dropped.duplicates.sort_unstable();
         let (mut d, remaps) = renumber(&a, &order)?;
-        // Per-record columns, moved into ID order.
-        let mut new_ix = vec![NONE; n_in];
-        for (ix, &pos) in order.iter().enumerate() {
-            // Fewer than u32::MAX records (`push`).
-            new_ix[pos as usize] = ix as RecordIx;
-        }
-        let (ids, addresses_raw) = (std::mem::take(&mut a.ids), std::mem::take(&mut a.addresses));
-        let (ids, addresses_raw) =
-            rayon::join(|| gather(ids, &order), || gather(addresses_raw, &order));
-        d.ids = ids;
-        d.addresses = addresses_raw;
-        d.seen = order.par_iter().map(|&p| a.seen[p as usize]).collect();
-        d.consent = order.par_iter().map(|&p| a.consent[p as usize]).collect();
-        d.input_index = new_ix.iter().copied().filter(|&ix| ix != NONE).collect();
-        let mut rejected: Vec<(RecordIx, RejectedValue)> = std::mem::take(&mut a.rejected)
-            .into_iter()
-            .filter_map(|(pos, r)| {
-                let ix = new_ix[pos as usize];
-                (ix != NONE).then_some((ix, r))
-            })
-            .collect();
-        // Stable: a record's values keep their order.
-        rejected.par_sort_by_key(|(ix, _)| *ix);
-        for (_, r) in &rejected {
+        // Per-record columns, moved into ID order beside the dictionaries'
+        // renumbering (they share nothing).
+        let columns = Columns {
+            ids: std::mem::take(&mut a.ids),
+            addresses: std::mem::take(&mut a.addresses),
+            seen: std::mem::take(&mut a.seen),
+            consent: std::mem::take(&mut a.consent),
+            rejected: std::mem::take(&mut a.rejected),
+        };
+        let (columns, ()) = rayon::join(
+            || columns.into_order(&order, n_in),
+            || renumber_dictionaries(&mut a, &mut d, remaps),
+        );
+        let (columns, input_index) = columns;
+        for (_, r) in &columns.rejected {
             *d.stats
                 .excluded
                 .entry(r.kind)
@@ -448,8 +439,12 @@ impl DatasetStream {
                 .entry(r.reason.code().to_owned())
                 .or_default() += 1;
         }
-        d.rejected = rejected;
-        renumber_dictionaries(&mut a, &mut d, remaps);
+        d.ids = columns.ids;
+        d.addresses = columns.addresses;
+        d.seen = columns.seen;
+        d.consent = columns.consent;
+        d.rejected = columns.rejected;
+        d.input_index = input_index;
         d.stats.records = d.rows.len() as u64;
         for (slot, kind) in ID_SLOTS.iter().enumerate() {
             d.stats
@@ -458,6 +453,57 @@ impl DatasetStream {
         }
         d.stats.distinct.insert(IdKind::Name, d.names.len() as u64);
         Ok((d, dropped))
+    }
+}
+
+/// The staged dataset's per-record columns (rejected values by arrival
+/// position).
+struct Columns {
+    ids: Vec<RecordId>,
+    addresses: Vec<Option<Box<str>>>,
+    seen: Vec<[i64; 2]>,
+    consent: Vec<Consent>,
+    rejected: Vec<(RecordIx, RejectedValue)>,
+}
+
+impl Columns {
+    /// The columns in ID order (`order`: the arrival position of each
+    /// record kept, of `n_in` arrived), rejected values by new index, and
+    /// the new index of each kept record in arrival order.
+    fn into_order(self, order: &[u32], n_in: usize) -> (Columns, Vec<RecordIx>) {
+        let mut new_ix = vec![NONE; n_in];
+        for (ix, &pos) in order.iter().enumerate() {
+            // Fewer than u32::MAX records (`push`).
+            new_ix[pos as usize] = ix as RecordIx;
+        }
+        let Columns {
+            ids,
+            addresses,
+            seen,
+            consent,
+            rejected,
+        } = self;
+        let (ids, addresses) = rayon::join(|| gather(ids, order), || gather(addresses, order));
+        let seen = order.par_iter().map(|&p| seen[p as usize]).collect();
+        let consent = order.par_iter().map(|&p| consent[p as usize]).collect();
+        let input_index = new_ix.iter().copied().filter(|&ix| ix != NONE).collect();
+        let mut rejected: Vec<(RecordIx, RejectedValue)> = rejected
+            .into_iter()
+            .filter_map(|(pos, r)| {
+                let ix = new_ix[pos as usize];
+                (ix != NONE).then_some((ix, r))
+            })
+            .collect();
+        // Stable: a record's values keep their order.
+        rejected.par_sort_by_key(|(ix, _)| *ix);
+        let columns = Columns {
+            ids,
+            addresses,
+            seen,
+            consent,
+            rejected,
+        };
+        (columns, input_index)
     }
 }
 
