@@ -468,12 +468,18 @@ impl Candidates {
     /// [`ErrorKind::Config`](crate::ErrorKind::Config) for settings out of range.
     pub fn find(ds: &Dataset, cfg: &BlockingConfig) -> Result<Candidates> {
         cfg.validate()?;
-        let index: Vec<Inverted> = (0..ID_SLOTS.len())
-            .into_par_iter()
-            .map(|s| Inverted::build(ds, s))
-            .collect();
-        let generic = GenericValues::detect_in(ds, &cfg.generic, &index);
-        let ranks = key_ranks(ds);
+        // The name keys' ranks need no index: found beside it.
+        let ((index, generic), ranks) = rayon::join(
+            || {
+                let index: Vec<Inverted> = (0..ID_SLOTS.len())
+                    .into_par_iter()
+                    .map(|s| Inverted::build(ds, s))
+                    .collect();
+                let generic = GenericValues::detect_in(ds, &cfg.generic, &index);
+                (index, generic)
+            },
+            || key_ranks(ds),
+        );
         let mut stats = BlockingStats {
             records: ds.len() as u64,
             pair_bound_per_key: cfg.pair_bound_per_key() as u64,
