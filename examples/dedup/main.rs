@@ -46,7 +46,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(&args),
+        // The run's own thread is one of the pool's: its parallel steps
+        // fork and join in place instead of handing each one to the pool
+        // and sleeping until it is done (99k records: process CPU 348 ->
+        // 331 ms, run 0.199 -> 0.192 s, medians).
+        Command::Run(args) => rayon::scope(|_| run::run(&args)),
         Command::Normalize(args) => normalize::run(&args),
         Command::Erase(args) => erase::run(&args),
     };
