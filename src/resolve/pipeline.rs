@@ -171,6 +171,13 @@ impl Resolver {
     }
 
     fn run(&self, records: Vec<Record>, model: Option<&Model>) -> Result<Resolution> {
+        // On a thread of the pool, each stage's parallel steps fork and join
+        // in place instead of being handed to the pool one by one while the
+        // caller's thread sleeps (the `dedup` binary: 3 % of a 99k run).
+        rayon::scope(|_| self.stages(records, model))
+    }
+
+    fn stages(&self, records: Vec<Record>, model: Option<&Model>) -> Result<Resolution> {
         let dataset = self.dataset.build(records)?;
         let candidates = Candidates::find(&dataset, &self.blocking)?;
         let cmp = Comparator::new(&dataset, candidates.generic(), self.compare)?;
