@@ -33,12 +33,14 @@ mod explain;
 mod union_find;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 pub use explain::{GraphEdge, GraphNode, IdentityExplanation, Membership, Step};
+use union_find::SharedUnionFind;
 pub use union_find::UnionFind;
 
 use crate::block::{BlockingRule, GenericValues};
@@ -524,17 +526,26 @@ struct Components {
 }
 
 impl Components {
-    fn new(uf: &UnionFind, n: usize) -> Components {
-        // Each linked record's root, found in parallel: independent walks
-        // the CPU overlaps, where one pass finding them in turn waited on
-        // each (at 10M records, a cache miss or more per record).
-        let roots: Vec<u32> = (0..n as u32)
-            .into_par_iter()
-            .map(|r| {
-                let root = uf.find_const(r);
-                if uf.root_size(root) < 2 { NONE } else { root }
-            })
-            .collect();
+    /// `roots`: each record's root in a union-find over the links (its
+    /// own index for a record no link touches).
+    fn new(mut roots: Vec<u32>) -> Components {
+        let n = roots.len();
+        // A root with a member besides itself: a component of two or more
+        // (the flags set in parallel, in any order: the same flags).
+        let shared: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
+        roots.par_iter().enumerate().for_each(|(r, &root)| {
+            if root as usize != r
+                && let Some(flag) = shared.get(root as usize)
+            {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+        roots.par_iter_mut().enumerate().for_each(|(r, root)| {
+            if *root as usize == r && !shared[r].load(Ordering::Relaxed) {
+                *root = NONE;
+            }
+        });
+        drop(shared);
         let mut of = vec![NONE; n];
         // Component by root, then (reused) by record.
         let mut root_comp = vec![NONE; n];
@@ -960,22 +971,26 @@ impl Clusters {
         // connects: each component of the link graph is clustered on its
         // own, in parallel, with the same order of links — the same result
         // as one pass over all of them.
-        let mut comp = UnionFind::new(n);
+        // The components are merged from both threads at once: they are
+        // the link graph's connected components whatever the order.
+        let comp = SharedUnionFind::new(n);
         for &(a, b) in &must {
             comp.union(a, b);
         }
-        for (k, &(_, ab, _)) in order.iter().enumerate() {
-            if let Some(&(_, ahead, _)) = order.get(k + AHEAD) {
-                comp.prefetch((ahead >> 32) as u32);
-                comp.prefetch(ahead as u32);
+        order.par_chunks(1 << 14).for_each(|links| {
+            for (k, &(_, ab, _)) in links.iter().enumerate() {
+                if let Some(&(_, ahead, _)) = links.get(k + AHEAD) {
+                    comp.prefetch((ahead >> 32) as u32);
+                    comp.prefetch(ahead as u32);
+                }
+                if let Some(&(_, ahead, _)) = links.get(k + AHEAD / 2) {
+                    comp.prefetch_parent((ahead >> 32) as u32);
+                    comp.prefetch_parent(ahead as u32);
+                }
+                comp.union((ab >> 32) as u32, ab as u32);
             }
-            if let Some(&(_, ahead, _)) = order.get(k + AHEAD / 2) {
-                comp.prefetch_parent((ahead >> 32) as u32);
-                comp.prefetch_parent(ahead as u32);
-            }
-            comp.union((ab >> 32) as u32, ab as u32);
-        }
-        let parts = Components::new(&comp, n);
+        });
+        let parts = Components::new(comp.roots());
         let must_by = parts.bucket(&must, |&(a, _)| a);
         let order_by = parts.bucket(&order, |&(_, ab, _)| (ab >> 32) as u32);
         // Components in contiguous runs of similar total size, one run per
@@ -1124,7 +1139,7 @@ impl Clusters {
                 out
             })
             .collect();
-        drop((order, order_by, must_by, comp));
+        drop((order, order_by, must_by));
         let mut links: Vec<Link> = Vec::with_capacity(outcomes.iter().map(|o| o.links.len()).sum());
         let mut refused: Vec<(u32, RefusedLink)> = Vec::new();
         let mut cuts: Vec<Link> = Vec::new();

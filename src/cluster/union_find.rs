@@ -1,5 +1,10 @@
 //! Disjoint sets over dense indices: one arena, union by size, path halving,
-//! no recursion (a chain of millions of elements is fine).
+//! no recursion (a chain of millions of elements is fine); and a shared
+//! variant that threads merge into at once.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rayon::prelude::*;
 
 /// Disjoint sets over `0..n`.
 ///
@@ -120,27 +125,6 @@ impl UnionFind {
         Some((big, small))
     }
 
-    /// Starts loading `x`'s parent and size (see [`crate::prefetch`]): for
-    /// loops that union pairs in random order, a few pairs ahead.
-    #[inline]
-    pub(crate) fn prefetch(&self, x: u32) {
-        if let (Some(p), Some(s)) = (self.parent.get(x as usize), self.size.get(x as usize)) {
-            crate::prefetch::prefetch(p);
-            crate::prefetch::prefetch(s);
-        }
-    }
-
-    /// Starts loading the parent and size of `x`'s parent: for the same
-    /// loops, half as far ahead as [`UnionFind::prefetch`] asked for `x`'s
-    /// own (reads `x`'s parent, which that brought in). After path halving
-    /// the parent is often the root.
-    #[inline]
-    pub(crate) fn prefetch_parent(&self, x: u32) {
-        if let Some(&p) = self.parent.get(x as usize) {
-            self.prefetch(p);
-        }
-    }
-
     /// The size of the set whose root is `root` (1 for an index out of
     /// range; meaningless for an element that is not a root).
     #[inline]
@@ -173,9 +157,147 @@ impl UnionFind {
     }
 }
 
+/// Disjoint sets over `0..n` that threads may merge at once: a root is
+/// linked under a smaller root by one compare-and-swap, paths are halved
+/// the same way, and a parent is never larger than its child, so the
+/// forest has no cycle whatever the interleaving. The sets at the end are
+/// the connected components of the unions made, in any order on any thread
+/// count; which element ends as a root is not (ask [`SharedUnionFind::roots`]
+/// only for the partition).
+pub(crate) struct SharedUnionFind {
+    parent: Vec<AtomicU32>,
+}
+
+impl SharedUnionFind {
+    /// `n` singleton sets (`n` below `u32::MAX`: record indices).
+    pub(crate) fn new(n: usize) -> SharedUnionFind {
+        let n = n.min(u32::MAX as usize);
+        SharedUnionFind {
+            // `n` is capped to u32::MAX just above.
+            parent: (0..n as u32).map(AtomicU32::new).collect(),
+        }
+    }
+
+    /// The root of `x`'s set as of now (`x` itself when out of range).
+    #[inline]
+    fn find(&self, mut x: u32) -> u32 {
+        loop {
+            let Some(p) = self
+                .parent
+                .get(x as usize)
+                .map(|p| p.load(Ordering::Relaxed))
+            else {
+                return x;
+            };
+            if p == x {
+                return x;
+            }
+            // `p < x`: in range, as `x` was.
+            let gp = self.parent[p as usize].load(Ordering::Relaxed);
+            if gp != p {
+                // Halving: a lost race leaves a longer, still valid path.
+                let _ = self.parent[x as usize].compare_exchange(
+                    p,
+                    gp,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
+            x = gp;
+        }
+    }
+
+    /// Merges the sets of `a` and `b` (either out of range: nothing).
+    #[inline]
+    pub(crate) fn union(&self, a: u32, b: u32) {
+        let n = self.parent.len();
+        if a as usize >= n || b as usize >= n {
+            return;
+        }
+        let (mut a, mut b) = (a, b);
+        loop {
+            (a, b) = (self.find(a), self.find(b));
+            if a == b {
+                return;
+            }
+            let (low, high) = (a.min(b), a.max(b));
+            // Linked only while still a root; else another thread linked
+            // it first, and the new roots are found again.
+            if self.parent[high as usize]
+                .compare_exchange(high, low, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Starts loading `x`'s parent (see [`crate::prefetch`]): for loops
+    /// that union pairs in random order, a few pairs ahead.
+    #[inline]
+    pub(crate) fn prefetch(&self, x: u32) {
+        if let Some(p) = self.parent.get(x as usize) {
+            crate::prefetch::prefetch(p);
+        }
+    }
+
+    /// Starts loading the parent of `x`'s parent: half as far ahead as
+    /// [`SharedUnionFind::prefetch`] asked for `x`'s own.
+    #[inline]
+    pub(crate) fn prefetch_parent(&self, x: u32) {
+        if let Some(p) = self.parent.get(x as usize) {
+            self.prefetch(p.load(Ordering::Relaxed));
+        }
+    }
+
+    /// Each element's root, found in parallel once no union is running.
+    pub(crate) fn roots(self) -> Vec<u32> {
+        let parent: Vec<u32> = self.parent.into_iter().map(AtomicU32::into_inner).collect();
+        (0..parent.len() as u32)
+            .into_par_iter()
+            .map(|mut x| {
+                // Parents only decrease along a path, so the walk ends.
+                while let Some(&p) = parent.get(x as usize) {
+                    if p == x {
+                        break;
+                    }
+                    x = p;
+                }
+                x
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Unions made from many threads at once give the partition of the
+        /// same unions made in turn.
+        #[test]
+        fn shared_unions_give_the_sequential_partition(
+            n in 1usize..400,
+            edges in proptest::collection::vec((0u32..420, 0u32..420), 0..600),
+        ) {
+            let shared = SharedUnionFind::new(n);
+            edges.par_iter().with_max_len(1).for_each(|&(a, b)| shared.union(a, b));
+            let roots = shared.roots();
+            let mut seq = UnionFind::new(n);
+            for &(a, b) in &edges {
+                seq.union(a, b);
+            }
+            for x in 0..n as u32 {
+                for y in 0..n as u32 {
+                    proptest::prop_assert_eq!(
+                        roots[x as usize] == roots[y as usize],
+                        seq.find(x) == seq.find(y)
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_long_chain_needs_no_recursion() {
