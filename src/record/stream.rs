@@ -281,10 +281,7 @@ impl DatasetStream {
                 let (interned, parsed) = rayon::join(
                     || {
                         drop(old);
-                        if let Some(additional) = reserve.take() {
-                            staged.reserve_staged(additional);
-                        }
-                        staged.push_staged(&mut prev.parsed)
+                        intern(staged, reserve, &mut prev.parsed)
                     },
                     || parse(builder, *today, cache, learn),
                 );
@@ -306,10 +303,7 @@ impl DatasetStream {
     /// chunk follows to look them up).
     fn flush(&mut self) -> Result<()> {
         if let Some(mut prev) = self.pending.take() {
-            if let Some(additional) = self.reserve.take() {
-                self.staged.reserve_staged(additional);
-            }
-            self.staged.push_staged(&mut prev.parsed)?;
+            intern(&mut self.staged, &mut self.reserve, &mut prev.parsed)?;
         }
         self.done = Vec::new();
         Ok(())
@@ -454,6 +448,15 @@ impl DatasetStream {
         d.stats.distinct.insert(IdKind::Name, d.names.len() as u64);
         Ok((d, dropped))
     }
+}
+
+/// Interns a parsed chunk into `staged`, first making the room
+/// [`DatasetStream::reserve`] left for this step, if any.
+fn intern(staged: &mut Dataset, reserve: &mut Option<usize>, parsed: &mut [Parsed]) -> Result<()> {
+    if let Some(additional) = reserve.take() {
+        staged.reserve_staged(additional);
+    }
+    staged.push_staged(parsed)
 }
 
 /// The staged dataset's per-record columns (rejected values by arrival
